@@ -48,7 +48,7 @@ lint: bootstrap
 	$(VENV)/bin/mypy agent tools
 
 run: bootstrap
-	$(VENV)/bin/edge-agent serve $(RUN_ARGS)
+	$(VENV)/bin/edge-agent site $(RUN_ARGS)
 
 bench: bootstrap
 	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done

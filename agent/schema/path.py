@@ -69,9 +69,9 @@ class DataPath:
     def root(cls) -> DataPath:
         return cls(())
 
-    def child(self, name: str, **keys: str) -> DataPath:
+    def child(self, node: str, /, **keys: str) -> DataPath:
         """This path extended by one element (``module:name`` allowed)."""
-        return DataPath((*self.elems, PathElem.of(name, keys)))
+        return DataPath((*self.elems, PathElem.of(node, keys)))
 
     def join(self, other: DataPath) -> DataPath:
         return DataPath(self.elems + other.elems)

@@ -1,0 +1,1 @@
+"""Running configuration tree, candidate/transaction, diff, commit and persistence."""

@@ -1,0 +1,51 @@
+"""Refusals: why a configuration is not acceptable, each with its path and rule."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from agent.schema.path import DataPath
+
+
+class Rule(StrEnum):
+    """The kind of constraint a refusal reports."""
+
+    TYPE = "type"
+    RANGE = "range"
+    LENGTH = "length"
+    PATTERN = "pattern"
+    ENUM = "enum"
+    IDENTITY = "identity"
+    LEAFREF = "leafref"
+    UNIQUE = "unique"
+    MUST = "must"
+    WHEN = "when"
+    MANDATORY = "mandatory"
+    KEY = "key"
+    UNKNOWN_NODE = "unknown-node"
+    STATE_IN_CONFIG = "state-in-config"
+    CARDINALITY = "cardinality"
+    OTHER = "other"
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """One reason the data is refused: where, which rule, and a sentence for people."""
+
+    path: DataPath
+    rule: Rule
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message} [{self.rule}]"
+
+
+class ValidationFailed(ValueError):
+    """Raised when data breaks the schema; carries every refusal found."""
+
+    def __init__(self, refusals: tuple[Refusal, ...]) -> None:
+        self.refusals = refusals
+        lines = "; ".join(str(r) for r in refusals[:5])
+        more = f" (and {len(refusals) - 5} more)" if len(refusals) > 5 else ""
+        super().__init__(f"{len(refusals)} refusal(s): {lines}{more}")

@@ -1,0 +1,162 @@
+"""A grpc.aio server interceptor that authenticates every RPC before its handler runs.
+
+It reads ``username``/``password`` metadata and, with mutual TLS, the verified client
+certificate's common name; refusals end the RPC with UNAUTHENTICATED and are written to
+the audit log. Handlers read the caller with :meth:`AuthInterceptor.current_user`.
+Handlers must be coroutines or async generators (the grpc.aio style).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import inspect
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from typing import Any
+
+import grpc
+from grpc import aio
+
+from agent.security.audit import AuditLog, Outcome
+from agent.security.credentials import (
+    Authenticator,
+    Credentials,
+    PasswordCredentials,
+    extract_credentials,
+    peer_common_name,
+    verify_credentials,
+)
+from agent.security.errors import AuthenticationError, UserDatabaseError
+from agent.security.users import User
+
+Behaviour = Callable[[Any, Any], Any]
+
+
+class AuthInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
+    """Authenticates each call; methods in ``exempt_methods`` (full names such as
+    ``/grpc.health.v1.Health/Check``) pass through without credentials."""
+
+    def __init__(
+        self,
+        authenticator: Authenticator,
+        *,
+        audit: AuditLog | None = None,
+        exempt_methods: Iterable[str] = (),
+    ) -> None:
+        self._authenticator = authenticator
+        self._audit = audit
+        self._exempt = frozenset(exempt_methods)
+        self._user: contextvars.ContextVar[User | None] = contextvars.ContextVar(
+            f"edge_agent_user_{id(self):x}", default=None
+        )
+
+    def current_user(self) -> User:
+        """The caller of the RPC being handled; LookupError outside an authenticated RPC."""
+        user = self._user.get()
+        if user is None:
+            raise LookupError("no authenticated user in this context")
+        return user
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler:
+        handler = await continuation(handler_call_details)
+        method: str = handler_call_details.method
+        if handler is None or method in self._exempt:
+            return handler
+        metadata = tuple(handler_call_details.invocation_metadata or ())
+        return _wrap_handler(handler, lambda context: self._admit(method, metadata, context))
+
+    async def _admit(self, method: str, metadata: tuple[Any, ...], context: Any) -> None:
+        """Authenticates the call or aborts it; remembers the user for the handler."""
+        try:
+            credentials = extract_credentials(metadata, peer_common_name(context.auth_context()))
+            user = None
+            if isinstance(credentials, PasswordCredentials):
+                user = self._authenticator.cached_user(credentials.username, credentials.password)
+            if user is None:
+                # A cache miss runs scrypt: keep it off the event loop.
+                user = await asyncio.to_thread(self._verify, credentials)
+        except AuthenticationError as exc:
+            detail = f"{exc.reason.value}: {exc.message}"
+            self._audit_refusal(method, context, exc.username, Outcome.DENIED, exc.code, detail)
+            await context.abort(exc.code, exc.message)
+            raise AssertionError("abort() returns only by raising") from exc
+        except UserDatabaseError as exc:
+            message = "user database unavailable"
+            self._audit_refusal(
+                method, context, None, Outcome.FAILED, grpc.StatusCode.INTERNAL, str(exc)
+            )
+            await context.abort(grpc.StatusCode.INTERNAL, message)
+            raise AssertionError("abort() returns only by raising") from exc
+        self._user.set(user)
+
+    def _verify(self, credentials: Credentials) -> User:
+        return verify_credentials(self._authenticator, credentials)
+
+    def _audit_refusal(
+        self,
+        method: str,
+        context: Any,
+        username: str | None,
+        outcome: Outcome,
+        code: grpc.StatusCode,
+        message: str,
+    ) -> None:
+        if self._audit is not None:
+            self._audit.record(
+                method, outcome, user=username, peer=context.peer(), code=code, message=message
+            )
+
+
+def _wrap_handler(
+    handler: grpc.RpcMethodHandler, admit: Callable[[Any], Awaitable[None]]
+) -> grpc.RpcMethodHandler:
+    """The same handler with ``admit(context)`` run before its behaviour."""
+    serializers = {
+        "request_deserializer": handler.request_deserializer,
+        "response_serializer": handler.response_serializer,
+    }
+    if handler.unary_unary is not None:
+        return grpc.unary_unary_rpc_method_handler(
+            _single_response(handler.unary_unary, admit), **serializers
+        )
+    if handler.stream_unary is not None:
+        return grpc.stream_unary_rpc_method_handler(
+            _single_response(handler.stream_unary, admit), **serializers
+        )
+    if handler.unary_stream is not None:
+        return grpc.unary_stream_rpc_method_handler(
+            _response_stream(handler.unary_stream, admit), **serializers
+        )
+    return grpc.stream_stream_rpc_method_handler(
+        _response_stream(handler.stream_stream, admit), **serializers
+    )
+
+
+def _single_response(
+    behaviour: Behaviour, admit: Callable[[Any], Awaitable[None]]
+) -> Callable[[Any, Any], Awaitable[Any]]:
+    async def guarded(request: Any, context: Any) -> Any:
+        await admit(context)
+        return await behaviour(request, context)
+
+    return guarded
+
+
+def _response_stream(
+    behaviour: Behaviour, admit: Callable[[Any], Awaitable[None]]
+) -> Callable[[Any, Any], AsyncIterator[Any]]:
+    async def guarded(request: Any, context: Any) -> AsyncIterator[Any]:
+        await admit(context)
+        result = behaviour(request, context)
+        if inspect.isasyncgen(result):
+            async for response in result:
+                yield response
+        else:
+            # A coroutine that sends its responses with context.write().
+            await result
+
+    return guarded

@@ -1,0 +1,385 @@
+"""Users, roles and the user database (``users.json`` in the state directory).
+
+Passwords are stored as salted scrypt hashes. Successful verifications are cached per
+store instance, keyed by the user name and a keyed digest of the password, so per-RPC
+authentication costs a dictionary lookup; the cache is dropped whenever the file changes
+(including changes made by another process, such as the ``edge-agent user`` command).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import fcntl
+import hashlib
+import hmac
+import json
+import os
+import re
+import threading
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from agent.security.atomic import ensure_private_directory, write_atomic
+from agent.security.errors import AuthenticationError, AuthFailure, UserDatabaseError, UserError
+from agent.security.passwords import (
+    DEFAULT_SCRYPT,
+    PasswordHash,
+    ScryptParams,
+    hash_password,
+    verify_password,
+)
+
+USERS_FILENAME = "users.json"
+FILE_FORMAT_VERSION = 1
+_NAME = re.compile(r"[A-Za-z0-9._-]{1,64}")
+_MAX_SLICE_NAME = 255
+# A file whose mtime is this close to "now" may have been rewritten within the
+# filesystem's timestamp granularity, so its content is compared, not just its stat.
+_RACY_WINDOW_NS = 2_000_000_000
+
+
+class Role(enum.StrEnum):
+    """What a user may do. ``operator`` is accepted as another name for read-only."""
+
+    ADMIN = "admin"
+    READ_ONLY = "read-only"
+    TENANT = "tenant"
+
+    @property
+    def can_read_all(self) -> bool:
+        """True if the role may read the whole tree."""
+        return self in (Role.ADMIN, Role.READ_ONLY)
+
+    @property
+    def can_write_all(self) -> bool:
+        """True if the role may change the whole tree."""
+        return self is Role.ADMIN
+
+    @classmethod
+    def parse(cls, text: str) -> Role:
+        """The role named ``text``; raises UserError for an unknown name."""
+        name = text.strip().lower()
+        if name == "operator":
+            return cls.READ_ONLY
+        try:
+            return cls(name)
+        except ValueError:
+            choices = ", ".join(role.value for role in cls)
+            raise UserError(f"unknown role {text!r}: choose one of {choices}") from None
+
+
+def validate_user_name(name: str) -> str:
+    """Returns ``name`` if it is 1-64 characters from ``A-Z a-z 0-9 . _ -``; else UserError."""
+    if not isinstance(name, str) or _NAME.fullmatch(name) is None:
+        raise UserError(
+            f"invalid user name {name!r}: use 1-64 characters from A-Z, a-z, 0-9, '.', '_', '-'"
+        )
+    return name
+
+
+def validate_slice_name(name: str) -> str:
+    """Returns ``name`` if it can name a slice binding (non-empty, printable, no commas)."""
+    if (
+        not isinstance(name, str)
+        or not name
+        or len(name) > _MAX_SLICE_NAME
+        or name != name.strip()
+        or "," in name
+        or not name.isprintable()
+    ):
+        raise UserError(
+            f"invalid slice name {name!r}: use 1-{_MAX_SLICE_NAME} printable characters, "
+            "no commas, no surrounding spaces"
+        )
+    return name
+
+
+@dataclass(frozen=True)
+class User:
+    """An authenticated principal: name, role and, for tenants, the slices it is bound to."""
+
+    name: str
+    role: Role
+    slices: frozenset[str] = field(default_factory=frozenset)
+
+    def __post_init__(self) -> None:
+        validate_user_name(self.name)
+        if not isinstance(self.role, Role):
+            raise UserError(f"unknown role {self.role!r}")
+        for slice_name in self.slices:
+            validate_slice_name(slice_name)
+        if self.role is Role.TENANT and not self.slices:
+            raise UserError(f"tenant {self.name!r} needs at least one slice")
+        if self.role is not Role.TENANT and self.slices:
+            raise UserError(f"user {self.name!r}: slices apply only to the tenant role")
+
+
+@dataclass(frozen=True)
+class _Record:
+    user: User
+    password: PasswordHash
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.user.name,
+            "role": self.user.role.value,
+            "slices": sorted(self.user.slices),
+            "password": self.password.to_json(),
+        }
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    """The database as last read: file identity, raw bytes and parsed records."""
+
+    signature: tuple[int, ...] | None
+    content: bytes | None
+    records: Mapping[str, _Record]
+    generation: int
+
+
+class UserStore:
+    """The user database file plus a verification cache.
+
+    Safe to share between threads. Every read notices changes made to the file by other
+    processes; writes take an advisory lock so concurrent writers do not lose updates.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        scrypt: ScryptParams = DEFAULT_SCRYPT,
+        cache_size: int = 1024,
+    ) -> None:
+        """``scrypt`` sets the cost of newly hashed passwords; stored hashes keep theirs."""
+        self._path = path
+        self._scrypt = scrypt
+        self._cache_size = cache_size
+        self._secret = os.urandom(32)
+        self._lock = threading.Lock()
+        self._snapshot: _Snapshot | None = None
+        self._verified: dict[tuple[str, bytes], User] = {}
+
+    @classmethod
+    def in_state_dir(cls, state_dir: Path, *, scrypt: ScryptParams = DEFAULT_SCRYPT) -> UserStore:
+        """The store kept at ``STATE_DIR/users.json``."""
+        return cls(state_dir / USERS_FILENAME, scrypt=scrypt)
+
+    @property
+    def path(self) -> Path:
+        """The database file."""
+        return self._path
+
+    # Reading
+
+    def users(self) -> tuple[User, ...]:
+        """Every user, sorted by name."""
+        records = self._current().records
+        return tuple(records[name].user for name in sorted(records))
+
+    def get(self, name: str) -> User | None:
+        """The user called ``name``, or None."""
+        record = self._current().records.get(name)
+        return None if record is None else record.user
+
+    # Authentication
+
+    def authenticate(self, name: str, password: str) -> User:
+        """The user if ``password`` is right; raises AuthenticationError otherwise.
+
+        A cache hit costs no scrypt. An unknown user costs the same scrypt as a known
+        one, so response times do not reveal which names exist.
+        """
+        snapshot = self._current()
+        key = (name, self._fingerprint(password))
+        with self._lock:
+            cached = self._verified.get(key) if self._is_current(snapshot) else None
+        if cached is not None:
+            return cached
+        record = snapshot.records.get(name)
+        if record is None:
+            verify_password(password, self._decoy())
+            raise AuthenticationError(
+                AuthFailure.UNKNOWN_USER, "invalid username or password", username=name
+            )
+        if not verify_password(password, record.password):
+            raise AuthenticationError(
+                AuthFailure.BAD_PASSWORD, "invalid username or password", username=name
+            )
+        with self._lock:
+            # Cache only if no reload happened meanwhile, or a changed password could
+            # be remembered as valid.
+            if self._is_current(snapshot):
+                if len(self._verified) >= self._cache_size:
+                    self._verified.clear()
+                self._verified[key] = record.user
+        return record.user
+
+    def cached_user(self, name: str, password: str) -> User | None:
+        """The user if this exact name/password pair was verified since the file last
+        changed; None otherwise. Never runs scrypt."""
+        snapshot = self._current()
+        with self._lock:
+            if not self._is_current(snapshot):
+                return None
+            return self._verified.get((name, self._fingerprint(password)))
+
+    # Changes
+
+    def add(self, name: str, role: Role | str, password: str, slices: Iterable[str] = ()) -> User:
+        """Creates a user; raises UserError if it exists or an argument is invalid."""
+        validate_user_name(name)
+        parsed_role = role if isinstance(role, Role) else Role.parse(role)
+        user = User(name=name, role=parsed_role, slices=frozenset(slices))
+        hashed = self._hash(password)
+        with self._writing() as records:
+            if name in records:
+                raise UserError(f"user {name!r} already exists")
+            records[name] = _Record(user=user, password=hashed)
+        return user
+
+    def remove(self, name: str) -> User:
+        """Deletes a user and returns it; raises UserError if there is no such user."""
+        with self._writing() as records:
+            record = records.pop(name, None)
+            if record is None:
+                raise UserError(f"no user named {name!r}")
+        return record.user
+
+    def set_password(self, name: str, password: str) -> None:
+        """Replaces a user's password; raises UserError if there is no such user."""
+        hashed = self._hash(password)
+        with self._writing() as records:
+            record = records.get(name)
+            if record is None:
+                raise UserError(f"no user named {name!r}")
+            records[name] = _Record(user=record.user, password=hashed)
+
+    # Internals
+
+    def _hash(self, password: str) -> PasswordHash:
+        if not isinstance(password, str) or not password:
+            raise UserError("the password must not be empty")
+        return hash_password(password, self._scrypt)
+
+    def _decoy(self) -> PasswordHash:
+        return PasswordHash(params=self._scrypt, salt=b"\0" * 16, digest=b"\0" * 32)
+
+    def _fingerprint(self, password: str) -> bytes:
+        return hmac.new(self._secret, password.encode("utf-8"), hashlib.sha256).digest()
+
+    def _is_current(self, snapshot: _Snapshot) -> bool:
+        """True if no reload happened since ``snapshot`` was taken (caller holds the lock)."""
+        return self._snapshot is not None and self._snapshot.generation == snapshot.generation
+
+    def _signature(self) -> tuple[int, ...] | None:
+        try:
+            st = os.stat(self._path)
+        except FileNotFoundError:
+            return None
+        return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+    def _read_content(self) -> bytes | None:
+        try:
+            return self._path.read_bytes()
+        except FileNotFoundError:
+            return None
+
+    def _current(self) -> _Snapshot:
+        """The snapshot matching the file now, reloading (and dropping the cache) on change."""
+        with self._lock:
+            snapshot = self._snapshot
+            signature = self._signature()
+            if (
+                snapshot is not None
+                and signature == snapshot.signature
+                and (signature is None or not _recently_modified(signature))
+            ):
+                return snapshot
+            content = self._read_content()
+            if snapshot is not None and content == snapshot.content:
+                if signature != snapshot.signature:
+                    snapshot = _Snapshot(signature, content, snapshot.records, snapshot.generation)
+                    self._snapshot = snapshot
+                return snapshot
+            generation = 0 if snapshot is None else snapshot.generation + 1
+            snapshot = _Snapshot(signature, content, _parse(self._path, content), generation)
+            self._snapshot = snapshot
+            self._verified.clear()
+            return snapshot
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[dict[str, _Record]]:
+        """Read-modify-write under an exclusive lock; writes only if the body succeeds."""
+        ensure_private_directory(self._path.parent)
+        lock_path = self._path.with_name(self._path.name + ".lock")
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            records = dict(_parse(self._path, self._read_content()))
+            yield records
+            write_atomic(self._path, _serialise(records), mode=0o600)
+        finally:
+            os.close(fd)
+        self._current()
+
+
+def _recently_modified(signature: tuple[int, ...]) -> bool:
+    """True if the file may have changed again within its timestamp granularity."""
+    return time.time_ns() - signature[3] < _RACY_WINDOW_NS
+
+
+def _serialise(records: Mapping[str, _Record]) -> bytes:
+    document = {
+        "version": FILE_FORMAT_VERSION,
+        "users": [records[name].to_json() for name in sorted(records)],
+    }
+    return (json.dumps(document, indent=2, sort_keys=True) + "\n").encode("utf-8")
+
+
+def _parse(path: Path, content: bytes | None) -> dict[str, _Record]:
+    if content is None:
+        return {}
+    try:
+        document = json.loads(content)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise UserDatabaseError(f"{path}: not valid JSON: {exc}") from exc
+    if not isinstance(document, dict) or document.get("version") != FILE_FORMAT_VERSION:
+        raise UserDatabaseError(
+            f"{path}: expected an object with version {FILE_FORMAT_VERSION} and a users list"
+        )
+    entries = document.get("users")
+    if not isinstance(entries, list):
+        raise UserDatabaseError(f"{path}: 'users' must be a list")
+    records: dict[str, _Record] = {}
+    for index, entry in enumerate(entries):
+        try:
+            record = _parse_record(entry)
+        except (UserError, ValueError, TypeError) as exc:
+            raise UserDatabaseError(f"{path}: user #{index + 1}: {exc}") from exc
+        if record.user.name in records:
+            raise UserDatabaseError(f"{path}: user {record.user.name!r} appears twice")
+        records[record.user.name] = record
+    return records
+
+
+def _parse_record(entry: object) -> _Record:
+    if not isinstance(entry, dict):
+        raise ValueError("each user must be an object")
+    slices = entry.get("slices", [])
+    if not isinstance(slices, list):
+        raise ValueError("'slices' must be a list")
+    password = entry.get("password")
+    if not isinstance(password, dict):
+        raise ValueError("'password' must be an object")
+    user = User(
+        name=entry.get("name", ""),
+        role=Role.parse(str(entry.get("role", ""))),
+        slices=frozenset(slices),
+    )
+    return _Record(user=user, password=PasswordHash.from_json(password))

@@ -1,0 +1,64 @@
+"""Reading configuration files (RFC 7951 JSON) and the default simulated site."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+class SiteFileError(ValueError):
+    """A configuration file that cannot be read or is not a JSON object."""
+
+
+@dataclass(frozen=True, slots=True)
+class SiteSummary:
+    """Counts of the main entities in a configuration tree."""
+
+    devices: int
+    ports: int
+    slices: int
+
+    def __str__(self) -> str:
+        return f"{self.devices} devices, {self.ports} ports, {self.slices} slices"
+
+
+def default_site_path() -> Path:
+    """The simulated site shipped with the source tree (examples/site.json)."""
+    return Path(__file__).resolve().parents[1] / "examples" / "site.json"
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    """Parses a JSON configuration file; errors name the file, line and column."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as err:
+        raise SiteFileError(f"{path}: cannot read: {err.strerror or err}") from None
+    except UnicodeDecodeError as err:
+        raise SiteFileError(f"{path}: not UTF-8 text ({err.reason})") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise SiteFileError(
+            f"{path}: invalid JSON at line {err.lineno} column {err.colno}: {err.msg}"
+        ) from None
+    if not isinstance(data, dict):
+        raise SiteFileError(f"{path}: the top level must be a JSON object")
+    return data
+
+
+def summarise(tree: dict[str, Any]) -> SiteSummary:
+    """How many devices, ports and slices a configuration tree holds."""
+
+    def count(top: str, *names: str) -> int:
+        node: Any = tree.get(top) or tree.get(top.split(":", 1)[1]) or {}
+        for name in names:
+            node = node.get(name, {}) if isinstance(node, dict) else {}
+        return len(node) if isinstance(node, list) else 0
+
+    return SiteSummary(
+        devices=count("edge-platform:platform", "devices", "device"),
+        ports=count("edge-ports:ports", "port"),
+        slices=count("edge-slices:slices", "slice"),
+    )

@@ -1,0 +1,1 @@
+"""Typed Python classes generated from the edge-agent YANG modules (see edge_site)."""

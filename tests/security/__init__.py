@@ -1,0 +1,1 @@
+"""Tests of agent.security and the `edge-agent user` command."""
