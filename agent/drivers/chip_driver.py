@@ -74,8 +74,12 @@ class ChipDriver:
             if self._open:
                 return
             self._backend.open()
+            try:
+                self._applied = self._backend.read_config()
+            except DriverError:
+                self._backend.close()
+                raise
             self._open = True
-            self._applied = self._backend.read_config()
 
     def close(self) -> None:
         with self._lock:
@@ -91,12 +95,13 @@ class ChipDriver:
 
     def validate(self, ops: Sequence[Op]) -> ValidationReport:
         ops = tuple(ops)
+        current = self._applied
         ctx = CheckContext(
             caps=self._caps,
             identity=self._config,
-            current=self._applied,
+            current=current,
             ops=ops,
-            result=self._applied.with_ops(ops),
+            result=current.with_ops(ops),
         )
         findings: list[Problem] = []
         for check in self._checks:
@@ -141,17 +146,21 @@ class ChipDriver:
         return state
 
     def read_port_states(self, names: Collection[str] | None = None) -> Mapping[str, PortState]:
+        self._require_open()
         return self._backend.read_port_states(names)
 
     def read_slice_states(self, names: Collection[str] | None = None) -> Mapping[str, SliceState]:
+        self._require_open()
         return self._backend.read_slice_states(names)
 
     def read_counters(self, names: Collection[str] | None = None) -> Mapping[str, PortCounters]:
+        self._require_open()
         return self._backend.read_counters(names)
 
     def read_slice_counters(
         self, names: Collection[str] | None = None
     ) -> Mapping[str, SliceCounters]:
+        self._require_open()
         return self._backend.read_slice_counters(names)
 
     def add_event_listener(self, listener: EventListener) -> Callable[[], None]:

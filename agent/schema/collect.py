@@ -5,6 +5,7 @@ stopping at the first one."""
 from __future__ import annotations
 
 import json
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -42,7 +43,7 @@ def collect_refusals(
     ``dropped`` names members the first pass already refused and removed; their absence
     is not reported again as a missing mandatory node.
     """
-    walker = _Walker(ctype, dropped)
+    walker = _Walker(ctype, dropped, root.top())
     walker.walk(root)
     return walker.found
 
@@ -74,9 +75,10 @@ def instance_path(inst: InstanceNode) -> DataPath:
 class _Walker:
     """One validation pass; caches what is shared by many nodes (leafref targets)."""
 
-    def __init__(self, ctype: ContentType, dropped: frozenset[DataPath]) -> None:
+    def __init__(self, ctype: ContentType, dropped: frozenset[DataPath], top: InstanceNode) -> None:
         self.ctype = ctype
         self.dropped = dropped
+        self.top = top
         self.found: list[Refusal] = []
         self._targets: dict[int, frozenset[Any]] = {}
         self._children: dict[int, dict[str, Any]] = {}
@@ -104,7 +106,7 @@ class _Walker:
         elif isinstance(schema, LeafListNode):
             _check(self.found, inst, lambda: schema._check_list_props(inst))
         _check(self.found, inst, lambda: schema._check_cardinality(inst))
-        for entry in inst:
+        for entry in _entries(inst):
             self.walk(entry)
 
     def _members(self, inst: InstanceNode, schema: InternalNode) -> None:
@@ -162,7 +164,11 @@ class _Walker:
             self.found.append(_leafref_refusal(inst, instance_path(inst)))
 
     def _target_exists(self, inst: InstanceNode, typ: LeafrefType) -> bool:
-        if not str(typ.path).startswith("/"):
+        text = str(typ.path)
+        if not text.startswith("/"):
+            found = _relative_target(inst, text)
+            if found is not None:
+                return found
             try:
                 return bool(inst._deref(typ))
             except YangsonException:
@@ -170,13 +176,68 @@ class _Walker:
         key = id(typ)
         targets = self._targets.get(key)
         if targets is None:
-            try:
-                nodes = typ.path.evaluate(inst)
-            except YangsonException:
-                nodes = []
-            targets = frozenset(n.value for n in nodes)
+            values = _absolute_values(self.top.value, text)
+            if values is None:
+                try:
+                    values = [n.value for n in typ.path.evaluate(self.top)]
+                except YangsonException:
+                    values = []
+            targets = frozenset(values)
             self._targets[key] = targets
         return inst.value in targets
+
+
+def _entries(array: InstanceNode) -> Any:
+    """The entries of an array instance, read-only.
+
+    yangson's own iteration copies the remaining entries at every step (quadratic); the
+    walker never edits or climbs above an entry with ``up()``, so entries need no zipper
+    context. Absolute XPath is evaluated from the true root instead.
+    """
+    value = array.value
+    for index, item in enumerate(value):
+        yield ArrayEntry(index, deque(), deque(), item, array, array.schema_node, value.timestamp)
+
+
+def _absolute_values(root: Any, xpath: str) -> list[Any] | None:
+    """Values at a plain absolute path like ``/m:a/m:b/m:c`` (lists flattened), read
+    straight from the data; None when the path has predicates or other XPath."""
+    current: list[Any] = [root]
+    parent_module = ""
+    for step in xpath.strip("/").split("/"):
+        module, _, name = step.rpartition(":")
+        if not name.replace("-", "").replace("_", "").isalnum():
+            return None
+        member = name if module == parent_module else f"{module}:{name}"
+        parent_module = module
+        found: list[Any] = []
+        for value in current:
+            if isinstance(value, dict) and member in value:
+                item = value[member]
+                found.extend(item if isinstance(item, list) else [item])
+        current = found
+    return current
+
+
+def _relative_target(inst: InstanceNode, xpath: str) -> bool | None:
+    """Resolves a leafref like ``../config/name`` by walking values; None when the path
+    is not a plain sequence of ``..`` and member names."""
+    steps = xpath.split("/")
+    node: Any = inst
+    while steps and steps[0] == "..":
+        node = node.parinst.parinst if isinstance(node, ArrayEntry) else node.parinst
+        if node is None:
+            return None
+        steps.pop(0)
+    value: Any = node.value
+    for step in steps:
+        name = step.rpartition(":")[2]
+        if not name.replace("-", "").replace("_", "").isalnum() or not isinstance(value, dict):
+            return None
+        if name not in value:
+            return False
+        value = value[name]
+    return bool(value == inst.value)
 
 
 def _check(

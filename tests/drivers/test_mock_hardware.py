@@ -246,3 +246,15 @@ def test_capabilities_report_the_running_sdk() -> None:
     assert caps.cage(1) is not None and "4x25G" in caps.cage(1).breakouts  # type: ignore[union-attr]
     assert len(caps.counters) == 12 and "in-fcs-errors" in caps.counters
     assert caps.min_sample_interval_ns > 0
+
+
+def test_open_fails_cleanly_on_an_unreachable_device_and_can_be_retried() -> None:
+    driver, hw = make_driver("stratix10-dx")
+    driver.close()
+    hw.set_available(False)
+    with pytest.raises(DeviceUnavailable, match="no response"):
+        driver.open()
+    assert not driver.is_open
+    hw.set_available(True)
+    driver.open()
+    assert driver.read_device_state().oper_status is OperStatus.UP
