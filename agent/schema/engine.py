@@ -21,6 +21,7 @@ from agent.schema.library import (
     discover_modules,
     yang_library_json,
 )
+from agent.schema.nav import SchemaNavigator
 from agent.schema.normalise import Normaliser
 from agent.schema.path import ANY_DEPTH, ANY_ONE, DataPath
 from agent.schema.raw_check import clean_raw
@@ -43,6 +44,7 @@ class SchemaEngine:
         identities: dict[str, list[str]] = {}
         for name, module in self.model.schema_data.identity_adjs:
             identities.setdefault(name, []).append(module)
+        self.nav = SchemaNavigator(self._root)
         self._normaliser = Normaliser(
             self._root, {k: tuple(sorted(v)) for k, v in identities.items()}
         )

@@ -1,0 +1,334 @@
+"""The transactional datastore: running configuration, Set transactions, commit-confirmed.
+
+A commit stages the edits on a candidate (deletes, replaces, updates, each in request
+order), validates it against the schema, programs the hardware through the drivers (all
+or nothing, undone on failure), saves it atomically and only then swaps it in and
+publishes it. Readers take ``running`` (an immutable snapshot) without any lock and never
+see a half-made change; writers are serialised by one lock.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from agent.clock import Clock
+from agent.datastore.changes import ChangeFeed, CommitEvent, Listener
+from agent.datastore.diff import Change, diff_trees
+from agent.datastore.edits import Edit, EditKind, gnmi_order
+from agent.datastore.errors import DatastoreError, ErrorKind
+from agent.datastore.hardware import DevicePool, HardwareFailed, HardwareRefused
+from agent.datastore.persist_format import PendingConfirm
+from agent.datastore.persistence import ConfigStore
+from agent.datastore.tree import Tree, TreeOps
+from agent.drivers.intent import DeviceIntent
+from agent.mapping.intents import intents_from_tree
+from agent.schema.engine import SchemaEngine
+from agent.schema.path import DataPath
+from agent.schema.refusal import Refusal
+
+log = logging.getLogger(__name__)
+
+DEFAULT_ROLLBACK_NS = 600 * 1_000_000_000  # the commit-confirmed spec's 10 minutes
+
+
+@dataclass(frozen=True)
+class Running:
+    """The running configuration as readers see it."""
+
+    version: int
+    tree: Tree
+    timestamp_ns: int
+    intents: Mapping[str, DeviceIntent]
+
+
+@dataclass(frozen=True)
+class CommitResult:
+    """What a commit changed (empty ``changes``: nothing to do, version unchanged)."""
+
+    version: int
+    timestamp_ns: int
+    changes: tuple[Change, ...]
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A commit-confirmed commit waiting for its confirmation."""
+
+    commit_id: str
+    version: int
+    previous_version: int
+    deadline_ns: int  # wall clock
+
+
+class Datastore:
+    """Running configuration plus the commit pipeline onto the drivers."""
+
+    def __init__(
+        self,
+        schema: SchemaEngine,
+        devices: DevicePool,
+        store: ConfigStore,
+        clock: Clock,
+        *,
+        intents_of: Callable[[Tree], Mapping[str, DeviceIntent]] = intents_from_tree,
+    ) -> None:
+        self.schema = schema
+        self.ops = TreeOps(schema.nav)
+        self._devices = devices
+        self._store = store
+        self._clock = clock
+        self._intents_of = intents_of
+        self._lock = threading.RLock()
+        self._feed = ChangeFeed()
+        self._running = Running(0, {}, clock.now_ns(), {})
+        self._pending: Pending | None = None
+
+    # --- lifecycle ----------------------------------------------------------------------
+
+    def start(self, initial: Tree) -> Running:
+        """Loads the saved configuration (``initial`` on first start), reconciles every
+        device to it and resolves a commit-confirmed left pending by a restart."""
+        with self._lock:
+            snapshot = self._store.load()
+            if snapshot is None:
+                tree = self._checked(self.schema.normalise(initial), "the initial configuration")
+                self._store.save(1, tree, {"origin": "initial"})
+                version = 1
+            else:
+                tree = self._checked(snapshot.tree, str(self._store.current_path))
+                version = snapshot.version
+            self._running = Running(version, tree, self._clock.now_ns(), self._intents_of(tree))
+            self._devices.start(self._running.intents)
+            record = self._store.resolve_pending(version)
+            if record is not None:
+                log.warning(
+                    "commit %r (version %d) was not confirmed before the restart: "
+                    "rolling back to version %d",
+                    record.commit_id,
+                    record.version,
+                    record.previous_version,
+                )
+                self._rollback_to(record.previous_version, reason="restart while pending")
+            return self._running
+
+    def stop(self) -> None:
+        """Closes the drivers; the running configuration stays saved."""
+        with self._lock:
+            self._devices.stop()
+
+    # --- reading ------------------------------------------------------------------------
+
+    @property
+    def running(self) -> Running:
+        """The current snapshot; never blocks."""
+        return self._running
+
+    @property
+    def pending(self) -> Pending | None:
+        """The commit-confirmed commit awaiting confirmation, if any."""
+        return self._pending
+
+    @property
+    def devices(self) -> DevicePool:
+        return self._devices
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Receives every later commit (see ChangeFeed)."""
+        return self._feed.subscribe(listener)
+
+    # --- writing ------------------------------------------------------------------------
+
+    def commit(
+        self,
+        edits: Sequence[Edit],
+        *,
+        confirm: tuple[str, int] | None = None,
+        meta: Mapping[str, Any] | None = None,
+    ) -> CommitResult:
+        """Applies ``edits`` as one transaction; raises DatastoreError, nothing applied.
+
+        ``confirm`` is (commit id, rollback timeout ns): the commit is reverted unless
+        ``confirm_commit`` is called before the timeout (0 means the 10-minute default).
+        """
+        with self._lock:
+            if self._pending is not None:
+                raise DatastoreError(
+                    ErrorKind.CONFLICT,
+                    f"commit {self._pending.commit_id!r} awaits confirmation: confirm or cancel "
+                    "it first",
+                )
+            if confirm is not None and not confirm[0]:
+                raise DatastoreError(ErrorKind.INVALID, "a confirmed commit needs an id")
+            base = self._running
+            candidate = self._stage(base.tree, edits)
+            pending = None
+            if confirm is not None:
+                timeout = confirm[1] or DEFAULT_ROLLBACK_NS
+                pending = Pending(
+                    confirm[0], base.version + 1, base.version, self._clock.now_ns() + timeout
+                )
+            return self._install(candidate, edits, meta or {}, pending)
+
+    def confirm_commit(self, commit_id: str) -> Pending:
+        """Keeps the pending commit ``commit_id``."""
+        with self._lock:
+            pending = self._check_pending(commit_id)
+            self._store.clear_pending()
+            self._pending = None
+            return pending
+
+    def cancel_commit(self, commit_id: str) -> CommitResult:
+        """Reverts the pending commit ``commit_id`` now."""
+        with self._lock:
+            pending = self._check_pending(commit_id)
+            return self._rollback_to(pending.previous_version, reason="cancelled")
+
+    def set_rollback_timeout(self, commit_id: str, timeout_ns: int) -> Pending:
+        """Moves the deadline of the pending commit to ``timeout_ns`` from now."""
+        with self._lock:
+            pending = self._check_pending(commit_id)
+            if timeout_ns <= 0:
+                raise DatastoreError(ErrorKind.INVALID, "the rollback duration must be above 0")
+            pending = Pending(
+                pending.commit_id,
+                pending.version,
+                pending.previous_version,
+                self._clock.now_ns() + timeout_ns,
+            )
+            self._store.write_pending(_record(pending))
+            self._pending = pending
+            return pending
+
+    def expire_pending(self) -> CommitResult | None:
+        """Reverts the pending commit when its deadline has passed (call periodically)."""
+        with self._lock:
+            pending = self._pending
+            if pending is None or self._clock.now_ns() < pending.deadline_ns:
+                return None
+            log.warning("commit %r was not confirmed in time: rolling back", pending.commit_id)
+            return self._rollback_to(pending.previous_version, reason="not confirmed in time")
+
+    # --- internals ----------------------------------------------------------------------
+
+    def _checked(self, tree: Tree, what: str) -> Tree:
+        refusals = self.schema.refusals(tree)
+        if refusals:
+            listing = "; ".join(str(r) for r in refusals[:10])
+            raise DatastoreError(ErrorKind.INVALID, f"{what} is not valid: {listing}")
+        return tree
+
+    def _check_pending(self, commit_id: str) -> Pending:
+        pending = self._pending
+        if pending is None:
+            raise DatastoreError(ErrorKind.CONFLICT, "no commit awaits confirmation")
+        if commit_id != pending.commit_id:
+            raise DatastoreError(
+                ErrorKind.INVALID,
+                f"commit id {commit_id!r} does not match the pending commit {pending.commit_id!r}",
+            )
+        return pending
+
+    def _stage(self, tree: Tree, edits: Sequence[Edit]) -> Tree:
+        candidate = tree
+        for index, edit in gnmi_order(list(edits)):
+            try:
+                if edit.kind is EditKind.DELETE:
+                    candidate = self.ops.delete(candidate, edit.path)
+                elif edit.kind is EditKind.REPLACE:
+                    candidate = self.ops.replace(candidate, edit.path, edit.value)
+                else:
+                    candidate = self.ops.update(candidate, edit.path, edit.value)
+            except DatastoreError as err:
+                raise err.at(index) from None
+        return candidate
+
+    def _install(
+        self,
+        candidate: Tree,
+        edits: Sequence[Edit],
+        meta: Mapping[str, Any],
+        pending: Pending | None,
+    ) -> CommitResult:
+        base = self._running
+        changes = diff_trees(base.tree, candidate, self.schema.nav)
+        if not changes and pending is None:
+            return CommitResult(base.version, self._clock.now_ns(), ())
+        refusals = self.schema.refusals(candidate)
+        if refusals:
+            raise _refused(refusals, edits)
+        intents = self._intents_of(candidate)
+        try:
+            applied = self._devices.apply(base.intents, intents)
+        except HardwareRefused as err:
+            first = err.problems[0]
+            where = _entity_path(first.kind, first.name)
+            message = "; ".join(str(p) for p in err.problems)
+            raise DatastoreError(
+                ErrorKind.HARDWARE, message, op_index=_blame(edits, where)
+            ) from None
+        except HardwareFailed as err:
+            kind = ErrorKind.UNAVAILABLE if err.unavailable else ErrorKind.HARDWARE
+            degraded = (
+                f" (devices left degraded: {', '.join(err.degraded)})" if err.degraded else ""
+            )
+            raise DatastoreError(kind, f"{err}; nothing was applied{degraded}") from None
+        version = base.version + 1
+        try:
+            self._store.save(
+                version, candidate, dict(meta), pending=_record(pending) if pending else None
+            )
+        except Exception as err:
+            self._devices.undo(applied, base.intents)
+            raise DatastoreError(
+                ErrorKind.STORAGE, f"saving the configuration failed: {err}"
+            ) from err
+        self._devices.keep(applied)
+        now = self._clock.now_ns()
+        self._running = Running(version, candidate, now, intents)
+        self._pending = pending
+        self._feed.publish(CommitEvent(version, now, changes, candidate))
+        return CommitResult(version, now, changes)
+
+    def _rollback_to(self, version: int, *, reason: str) -> CommitResult:
+        target = self._store.load_checkpoint(version).tree
+        self._pending = None
+        self._store.clear_pending()
+        result = self._install(
+            target, [Edit.replace(DataPath.root(), target)], {"rollback": reason}, None
+        )
+        return result
+
+
+def _record(pending: Pending) -> PendingConfirm:
+    return PendingConfirm(
+        pending.commit_id, pending.version, pending.previous_version, pending.deadline_ns
+    )
+
+
+def _entity_path(kind: str, name: str) -> DataPath:
+    tops = {
+        "device": DataPath.root().child("platform").child("devices").child("device", name=name),
+        "port": DataPath.root().child("ports").child("port", name=name),
+        "slice": DataPath.root().child("slices").child("slice", name=name),
+    }
+    return tops.get(kind, DataPath.root())
+
+
+def _blame(edits: Sequence[Edit], where: DataPath) -> int | None:
+    """The request index of the last applied edit that touches ``where`` (or its subtree)."""
+    order = gnmi_order(list(edits))
+    for index, edit in reversed(order):
+        path = edit.path.without_modules()
+        if where.startswith(path) or path.startswith(where):
+            return index
+    return order[-1][0] if len(order) == 1 else None
+
+
+def _refused(refusals: tuple[Refusal, ...], edits: Sequence[Edit]) -> DatastoreError:
+    first = refusals[0]
+    more = f" (and {len(refusals) - 1} more)" if len(refusals) > 1 else ""
+    return DatastoreError(ErrorKind.INVALID, f"{first}{more}", op_index=_blame(edits, first.path))

@@ -1,0 +1,433 @@
+"""Schema-aware operations on RFC 7951 configuration trees.
+
+Trees are plain JSON-like dicts and lists that are never mutated once built: every edit
+returns a new tree that shares all untouched subtrees with the old one (copy on write),
+so a reader holding a tree sees it unchanged forever and diffs can skip shared subtrees
+by identity.
+
+Paths are internal DataPaths; wildcards (``*``, ``...``, key ``*`` or a missing key)
+are expanded by ``select`` and ``delete``; ``replace`` and ``update`` need concrete paths.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from agent.datastore.errors import DatastoreError, ErrorKind
+from agent.schema.leaf_types import BaseType
+from agent.schema.nav import NodeInfo, NodeKind, SchemaNavigator
+from agent.schema.path import ANY_DEPTH, ANY_ONE, DataPath, PathElem
+
+Tree = dict[str, Any]
+
+
+def key_text(value: Any) -> str:
+    """A list key value as it appears in a path."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return json.dumps(value)
+
+
+def entry_keys(entry: Any, keys: tuple[str, ...]) -> tuple[str, ...] | None:
+    """The key values of a list entry as path text, or None when one is missing."""
+    if not isinstance(entry, dict):
+        return None
+    values = []
+    for key in keys:
+        if key not in entry:
+            return None
+        values.append(key_text(entry[key]))
+    return tuple(values)
+
+
+class TreeOps:
+    """Reads and edits trees of one schema."""
+
+    def __init__(self, nav: SchemaNavigator) -> None:
+        self.nav = nav
+
+    # --- reading --------------------------------------------------------------------
+
+    def resolve(self, path: DataPath) -> list[NodeInfo]:
+        """Schema info for each element of a path (keys and wildcards not allowed);
+        raises NOT_FOUND naming the first unknown element."""
+        infos: list[NodeInfo] = []
+        parent = self.nav.root
+        for depth, elem in enumerate(path.elems):
+            child = self.nav.child(parent, elem.name, elem.module)
+            if child is None:
+                where = str(DataPath(path.elems[:depth]).without_modules())
+                raise DatastoreError(
+                    ErrorKind.NOT_FOUND, f"no schema node {elem.name!r} under {where}"
+                )
+            infos.append(child)
+            parent = child
+        return infos
+
+    def get(self, tree: Tree, path: DataPath) -> Any:
+        """The value at a concrete path, or None when absent."""
+        found = self.select(tree, path)
+        return found[0][1] if found else None
+
+    def select(self, tree: Tree, path: DataPath) -> list[tuple[DataPath, Any]]:
+        """Every (concrete path, value) the path matches; wildcards expanded.
+
+        A list path without keys matches each entry. Unknown schema nodes raise
+        NOT_FOUND; data that is merely absent yields nothing.
+        """
+        self._check_schema(path)
+        out: list[tuple[DataPath, Any]] = []
+        seen: set[DataPath] = set()
+        for concrete, value in self._walk(tree, self.nav.root, path.elems, 0, ()):
+            if concrete not in seen:
+                seen.add(concrete)
+                out.append((concrete, value))
+        return out
+
+    def _check_schema(self, path: DataPath) -> None:
+        """Refuses names the schema does not know, even below wildcards."""
+        parents = [self.nav.root]
+        for depth, elem in enumerate(path.elems):
+            if elem.name == ANY_DEPTH:
+                parents = self._descendants_or_self(parents)
+                continue
+            nxt: list[NodeInfo] = []
+            for parent in parents:
+                if elem.name == ANY_ONE:
+                    nxt.extend(self.nav.children(parent))
+                else:
+                    child = self.nav.child(parent, elem.name, elem.module)
+                    if child is not None:
+                        nxt.append(child)
+            if not nxt:
+                where = str(DataPath(path.elems[:depth]).without_modules())
+                raise DatastoreError(
+                    ErrorKind.NOT_FOUND, f"no schema node {elem.name!r} under {where}"
+                )
+            for child in nxt:
+                unknown = [k for k, _ in elem.keys if child.kind is NodeKind.LIST]
+                bad = [k for k in unknown if k not in child.keys]
+                if bad:
+                    raise DatastoreError(ErrorKind.INVALID, f"{child.name!r} has no key {bad[0]!r}")
+                if elem.keys and child.kind is not NodeKind.LIST and elem.name != ANY_ONE:
+                    raise DatastoreError(
+                        ErrorKind.INVALID, f"{child.name!r} is not a list and takes no keys"
+                    )
+            parents = nxt
+
+    def _descendants_or_self(self, infos: list[NodeInfo]) -> list[NodeInfo]:
+        out: list[NodeInfo] = []
+        todo = list(infos)
+        while todo:
+            info = todo.pop()
+            out.append(info)
+            todo.extend(self.nav.children(info))
+        return out
+
+    def _walk(
+        self,
+        value: Any,
+        info: NodeInfo,
+        elems: tuple[PathElem, ...],
+        i: int,
+        done: tuple[PathElem, ...],
+    ) -> Iterator[tuple[DataPath, Any]]:
+        if i == len(elems):
+            yield DataPath(done), value
+            return
+        if not isinstance(value, dict):
+            return
+        elem = elems[i]
+        if elem.name == ANY_DEPTH:
+            yield from self._walk(value, info, elems, i + 1, done)
+            for child, child_value, child_done in self._members(value, info, done, None):
+                if not child.is_leafy:
+                    yield from self._walk(child_value, child, elems, i, child_done)
+                else:
+                    yield from self._walk(child_value, child, elems, i + 1, child_done)
+            return
+        if elem.name == ANY_ONE:
+            for child, child_value, child_done in self._members(value, info, done, None):
+                yield from self._walk(child_value, child, elems, i + 1, child_done)
+            return
+        named = self.nav.child(info, elem.name, elem.module)
+        if named is None or named.member not in value:
+            return
+        for found, child_value, child_done in self._members(value, info, done, (named, elem)):
+            yield from self._walk(child_value, found, elems, i + 1, child_done)
+
+    def _members(
+        self,
+        value: Tree,
+        info: NodeInfo,
+        done: tuple[PathElem, ...],
+        only: tuple[NodeInfo, PathElem] | None,
+    ) -> Iterator[tuple[NodeInfo, Any, tuple[PathElem, ...]]]:
+        """(child info, value, path) for members of an object, list entries expanded."""
+        if only is not None:
+            pairs = [(only[0], value.get(only[0].member))]
+            wanted = dict(only[1].keys)
+        else:
+            pairs = []
+            for member, member_value in value.items():
+                child = self.nav.child_by_member(info, member)
+                if child is not None:
+                    pairs.append((child, member_value))
+            wanted = {}
+        for child, child_value in pairs:
+            if child.kind is NodeKind.LIST:
+                if not isinstance(child_value, list):
+                    continue
+                for entry in child_value:
+                    keys = entry_keys(entry, child.keys)
+                    if keys is None:
+                        continue
+                    if any(
+                        wanted.get(k, ANY_ONE) not in (ANY_ONE, v)
+                        for k, v in zip(child.keys, keys, strict=True)
+                    ):
+                        continue
+                    elem = PathElem(child.name, tuple(sorted(zip(child.keys, keys, strict=True))))
+                    yield child, entry, (*done, elem)
+            else:
+                yield child, child_value, (*done, PathElem(child.name))
+
+    # --- editing --------------------------------------------------------------------
+
+    def replace(self, tree: Tree, path: DataPath, value: Any) -> Tree:
+        """The tree with the node at ``path`` replaced by ``value`` (created if absent)."""
+        return self._edit(tree, path, value, merge=False)
+
+    def update(self, tree: Tree, path: DataPath, value: Any) -> Tree:
+        """The tree with ``value`` merged into the node at ``path``."""
+        return self._edit(tree, path, value, merge=True)
+
+    def delete(self, tree: Tree, path: DataPath) -> Tree:
+        """The tree without every node ``path`` matches; absent data is not an error."""
+        if not path.elems:
+            return {}
+        self._delete_targets(path)
+        result = tree
+        for concrete, _ in self.select(tree, path):
+            result = self._remove(result, concrete)
+        return result
+
+    def _delete_targets(self, path: DataPath) -> None:
+        if path.is_wildcard:
+            return
+        infos = self.resolve(path)
+        for info, elem in zip(infos, path.elems, strict=True):
+            if info.kind is NodeKind.LIST and elem.keys and set(dict(elem.keys)) != set(info.keys):
+                raise DatastoreError(ErrorKind.INVALID, f"{info.name!r} needs the keys {info.keys}")
+        if len(infos) >= 2:
+            parent_elem, last = path.elems[-2], infos[-1]
+            if infos[-2].kind is NodeKind.LIST and last.name in infos[-2].keys and parent_elem.keys:
+                raise DatastoreError(
+                    ErrorKind.INVALID,
+                    f"cannot delete the list key {last.name!r}; delete the entry instead",
+                )
+
+    def _edit(self, tree: Tree, path: DataPath, value: Any, *, merge: bool) -> Tree:
+        if path.is_wildcard:
+            raise DatastoreError(
+                ErrorKind.INVALID, f"{path.without_modules()}: wildcards only in delete"
+            )
+        if not path.elems:
+            if not isinstance(value, dict):
+                raise DatastoreError(ErrorKind.INVALID, "the root value must be a JSON object")
+            return self._merge(tree, value, self.nav.root) if merge else dict(value)
+        infos = self.resolve(path)
+        for info, elem in zip(infos, path.elems, strict=True):
+            if info.kind is NodeKind.LIST:
+                given = set(dict(elem.keys))
+                if given and given != set(info.keys):
+                    raise DatastoreError(
+                        ErrorKind.INVALID,
+                        f"{info.name!r} needs all its keys {list(info.keys)}, got {sorted(given)}",
+                    )
+                if not given and info is not infos[-1]:
+                    raise DatastoreError(
+                        ErrorKind.INVALID,
+                        f"{info.name!r} is a list: give its key {list(info.keys)} in the path",
+                    )
+            elif elem.keys:
+                raise DatastoreError(ErrorKind.INVALID, f"{info.name!r} is not a list")
+        last, last_elem = infos[-1], path.elems[-1]
+        if last.kind is NodeKind.LIST and last_elem.keys:
+            value = self._entry_value(last, last_elem, value, merge)
+        self._check_shape(last, last_elem, value)
+        return self._set(tree, self.nav.root, path.elems, infos, 0, value, merge)
+
+    def _entry_value(self, info: NodeInfo, elem: PathElem, value: Any, merge: bool) -> Any:
+        if not isinstance(value, dict):
+            raise DatastoreError(ErrorKind.INVALID, f"a {info.name!r} entry must be a JSON object")
+        if not value and not merge:
+            raise DatastoreError(
+                ErrorKind.INVALID,
+                f"replacing a {info.name!r} entry with an empty value; use delete to remove it",
+            )
+        entry = dict(value)
+        for key, text in elem.keys:
+            if key in entry and key_text(entry[key]) != text:
+                raise DatastoreError(
+                    ErrorKind.INVALID,
+                    f"key {key}={key_text(entry[key])!r} in the value contradicts "
+                    f"{key}={text!r} in the path",
+                )
+            entry[key] = self._typed_key(info, key, text)
+        return entry
+
+    def _typed_key(self, info: NodeInfo, key: str, text: str) -> Any:
+        leaf = self.nav.child(info, key)
+        lt = leaf.leaf_type if leaf is not None else None
+        if lt is not None and lt.is_integer and lt.base not in (BaseType.INT64, BaseType.UINT64):
+            try:
+                return int(text)
+            except ValueError:
+                raise DatastoreError(
+                    ErrorKind.INVALID, f"key {key}={text!r} is not a number"
+                ) from None
+        if lt is not None and lt.base is BaseType.BOOLEAN:
+            return text == "true"
+        return text
+
+    def _check_shape(self, info: NodeInfo, elem: PathElem, value: Any) -> None:
+        if info.kind is NodeKind.LIST and not elem.keys:
+            if not isinstance(value, list) or not all(isinstance(e, dict) for e in value):
+                raise DatastoreError(
+                    ErrorKind.INVALID,
+                    f"{info.name!r} is a list: the value must be an array of objects",
+                )
+        elif info.kind is NodeKind.CONTAINER and not isinstance(value, dict):
+            raise DatastoreError(
+                ErrorKind.INVALID, f"{info.name!r} is a container: the value must be an object"
+            )
+        elif info.kind is NodeKind.LEAF and isinstance(value, dict | list):
+            raise DatastoreError(
+                ErrorKind.INVALID, f"{info.name!r} is a leaf: the value must be a scalar"
+            )
+
+    def _set(
+        self,
+        node: Any,
+        info: NodeInfo,
+        elems: tuple[PathElem, ...],
+        infos: list[NodeInfo],
+        i: int,
+        value: Any,
+        merge: bool,
+    ) -> Tree:
+        obj: Tree = dict(node) if isinstance(node, dict) else {}
+        child, elem = infos[i], elems[i]
+        last = i == len(elems) - 1
+        if child.kind is NodeKind.LIST and elem.keys:
+            entries = list(obj.get(child.member) or [])
+            wanted = tuple(dict(elem.keys)[k] for k in child.keys)
+            pos = next(
+                (n for n, e in enumerate(entries) if entry_keys(e, child.keys) == wanted), None
+            )
+            current = entries[pos] if pos is not None else None
+            if last:
+                new = self._merge(current, value, child) if merge and current else value
+            else:
+                base = (
+                    current
+                    if current is not None
+                    else {k: self._typed_key(child, k, t) for k, t in elem.keys}
+                )
+                new = self._set(base, child, elems, infos, i + 1, value, merge)
+            if pos is None:
+                entries.append(new)
+            else:
+                entries[pos] = new
+            obj[child.member] = entries
+        elif last:
+            current = obj.get(child.member)
+            if merge and current is not None and not child.is_leafy:
+                obj[child.member] = self._merge(current, value, child)
+            else:
+                obj[child.member] = value
+        else:
+            obj[child.member] = self._set(
+                obj.get(child.member), child, elems, infos, i + 1, value, merge
+            )
+        return obj
+
+    def _merge(self, current: Any, value: Any, info: NodeInfo) -> Any:
+        """RFC 7951 ``value`` merged into ``current`` (gNMI update semantics)."""
+        if info.kind is NodeKind.LIST:
+            entries = list(current or [])
+            index = {entry_keys(e, info.keys): n for n, e in enumerate(entries)}
+            for entry in value:
+                keys = entry_keys(entry, info.keys)
+                if keys is None:
+                    raise DatastoreError(
+                        ErrorKind.INVALID, f"a {info.name!r} entry lacks its keys {info.keys}"
+                    )
+                pos = index.get(keys)
+                if pos is None:
+                    index[keys] = len(entries)
+                    entries.append(entry)
+                else:
+                    entries[pos] = self._merge_object(entries[pos], entry, info)
+            return entries
+        if info.is_leafy:
+            return value
+        return self._merge_object(current, value, info)
+
+    def _merge_object(self, current: Any, value: Any, info: NodeInfo) -> Tree:
+        if not isinstance(value, dict):
+            raise DatastoreError(ErrorKind.INVALID, f"{info.name!r} needs an object value")
+        obj: Tree = dict(current) if isinstance(current, dict) else {}
+        for member, member_value in value.items():
+            child = self.nav.child_by_member(info, member)
+            if child is None or member not in obj:
+                obj[member] = member_value
+            else:
+                obj[member] = self._merge(obj[member], member_value, child)
+        return obj
+
+    def _remove(self, tree: Tree, path: DataPath) -> Tree:
+        infos = self.resolve(path)
+        return self._remove_at(tree, path.elems, infos, 0)
+
+    def _remove_at(
+        self, node: Tree, elems: tuple[PathElem, ...], infos: list[NodeInfo], i: int
+    ) -> Tree:
+        child, elem = infos[i], elems[i]
+        if child.member not in node:
+            return node
+        obj = dict(node)
+        last = i == len(elems) - 1
+        if child.kind is NodeKind.LIST and elem.keys:
+            wanted = tuple(dict(elem.keys)[k] for k in child.keys)
+            entries = list(obj[child.member])
+            pos = next(
+                (n for n, e in enumerate(entries) if entry_keys(e, child.keys) == wanted), None
+            )
+            if pos is None:
+                return node
+            if last:
+                del entries[pos]
+            else:
+                entries[pos] = self._remove_at(entries[pos], elems, infos, i + 1)
+            if entries:
+                obj[child.member] = entries
+            else:
+                del obj[child.member]
+        elif last:
+            del obj[child.member]
+        else:
+            inner = obj[child.member]
+            if not isinstance(inner, dict):
+                return node
+            new_inner = self._remove_at(inner, elems, infos, i + 1)
+            if new_inner:
+                obj[child.member] = new_inner
+            else:
+                del obj[child.member]  # an empty non-presence container is no data
+        return obj
