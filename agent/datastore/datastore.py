@@ -23,6 +23,7 @@ from agent.datastore.errors import DatastoreError, ErrorKind
 from agent.datastore.hardware import DevicePool, HardwareFailed, HardwareRefused
 from agent.datastore.persist_format import PendingConfirm
 from agent.datastore.persistence import ConfigStore
+from agent.datastore.scoped_validation import ScopedValidator
 from agent.datastore.tree import Tree, TreeOps
 from agent.drivers.intent import DeviceIntent
 from agent.mapping.intents import intents_from_tree
@@ -78,6 +79,7 @@ class Datastore:
     ) -> None:
         self.schema = schema
         self.ops = TreeOps(schema.nav)
+        self._validator = ScopedValidator(schema)
         self._devices = devices
         self._store = store
         self._clock = clock
@@ -257,7 +259,7 @@ class Datastore:
         changes = diff_trees(base.tree, candidate, self.schema.nav)
         if not changes and pending is None:
             return CommitResult(base.version, self._clock.now_ns(), ())
-        refusals = self.schema.refusals(candidate)
+        refusals = self._validator.refusals(candidate, changes)
         if refusals:
             raise _refused(refusals, edits)
         intents = self._intents_of(candidate)

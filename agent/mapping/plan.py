@@ -15,29 +15,36 @@ Within a device, ``ops`` and ``teardown`` are in canonical order (DeviceIntent.d
 Devices are independent (a slice is split into per-device parts), so no op of one device
 waits for another's. A device whose intent is unchanged has no entry; a change that no
 driver value carries (descriptions, slice tenant or S-NSSAI) yields an empty plan.
+
+Undo runs the plan backwards: ``invert(ops)`` on the driver that got them, then for a
+closed driver a new one for ``old_device`` with ``invert(teardown)``. A new driver whose
+hardware may already hold programming can be given ``after`` through ``reconcile``
+instead of ``ops``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 from agent.drivers.config import DeviceConfig
 from agent.drivers.intent import DeviceIntent
 from agent.drivers.ops import Op
 
 
-class DeviceAction(Enum):
-    """What happens to a device's driver; the value is the group's execution rank."""
+class DeviceAction(StrEnum):
+    """What happens to a device's driver, in execution order."""
 
-    REMOVE = 0
-    RECREATE = 1
-    UPDATE = 2
-    CREATE = 3
+    REMOVE = "remove"
+    RECREATE = "recreate"
+    UPDATE = "update"
+    CREATE = "create"
 
-    def __str__(self) -> str:
-        return self.name.lower()
+    @property
+    def rank(self) -> int:
+        """Position of the action's group in the plan (REMOVE first)."""
+        return _RANKS.index(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +112,7 @@ class ChangePlan:
         return sum(len(plan.teardown) + len(plan.ops) for plan in self.devices)
 
 
+_RANKS: tuple[DeviceAction, ...] = tuple(DeviceAction)
 _ABSENT = DeviceIntent.of(None)
 
 
@@ -115,7 +123,7 @@ def plan_changes(old: Mapping[str, DeviceIntent], new: Mapping[str, DeviceIntent
         plan = _plan_device(name, old.get(name), new.get(name))
         if plan is not None:
             plans.append(plan)
-    plans.sort(key=lambda plan: plan.action.value)
+    plans.sort(key=lambda plan: plan.action.rank)
     return ChangePlan(tuple(plans))
 
 

@@ -69,6 +69,11 @@ class Selection:
 
 
 ALL = Selection()
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+
+def _empty() -> Mapping[str, Any]:
+    return _EMPTY
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,10 +86,10 @@ class DeviceReading:
 
     device: DeviceState | None
     capabilities: Capabilities | None = None
-    ports: Mapping[str, PortState] = field(default_factory=dict)
-    counters: Mapping[str, PortCounters] = field(default_factory=dict)
-    slices: Mapping[str, SliceState] = field(default_factory=dict)
-    slice_counters: Mapping[str, SliceCounters] = field(default_factory=dict)
+    ports: Mapping[str, PortState] = field(default_factory=_empty)
+    counters: Mapping[str, PortCounters] = field(default_factory=_empty)
+    slices: Mapping[str, SliceState] = field(default_factory=_empty)
+    slice_counters: Mapping[str, SliceCounters] = field(default_factory=_empty)
     readable: bool = True
     error: str | None = None
 
@@ -93,7 +98,13 @@ _NO_DRIVER = DeviceReading(None, readable=False, error="no driver")
 
 
 class StateReader:
-    """Reads the state of the entities in a running tree from their devices' drivers."""
+    """Reads the state of the entities in a running tree from their devices' drivers.
+
+    ``drivers`` (device name -> driver) is looked up on every read, so the owner may keep
+    it current as devices come and go. A device without a driver reads as UNKNOWN; a
+    driver whose reads fail (closed, unreachable) leaves its ports UNKNOWN. Not to be
+    confused with the drivers' ``StateReader`` role, which this class consumes.
+    """
 
     def __init__(self, drivers: Mapping[str, ReadableDriver]) -> None:
         self._drivers = drivers
@@ -194,10 +205,10 @@ def _read_device(
         return DeviceReading(
             device,
             caps,
-            ports=driver.read_port_states(ports) if ports else {},
-            counters=driver.read_counters(ports) if ports else {},
-            slices=driver.read_slice_states(slices) if slices else {},
-            slice_counters=driver.read_slice_counters(slices) if slices else {},
+            ports=driver.read_port_states(ports) if ports else _EMPTY,
+            counters=driver.read_counters(ports) if ports else _EMPTY,
+            slices=driver.read_slice_states(slices) if slices else _EMPTY,
+            slice_counters=driver.read_slice_counters(slices) if slices else _EMPTY,
         )
     except DriverError as error:
         return DeviceReading(device, caps, readable=False, error=str(error))

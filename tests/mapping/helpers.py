@@ -16,15 +16,18 @@ Tree = dict[str, Any]
 
 
 def devices(tree: Tree) -> list[dict[str, Any]]:
-    return tree["edge-platform:platform"]["devices"]["device"]
+    items: list[dict[str, Any]] = tree["edge-platform:platform"]["devices"]["device"]
+    return items
 
 
 def ports(tree: Tree) -> list[dict[str, Any]]:
-    return tree["edge-ports:ports"]["port"]
+    items: list[dict[str, Any]] = tree["edge-ports:ports"]["port"]
+    return items
 
 
 def slices(tree: Tree) -> list[dict[str, Any]]:
-    return tree["edge-slices:slices"]["slice"]
+    items: list[dict[str, Any]] = tree["edge-slices:slices"]["slice"]
+    return items
 
 
 def entry(items: list[dict[str, Any]], name: str) -> dict[str, Any]:
@@ -32,11 +35,13 @@ def entry(items: list[dict[str, Any]], name: str) -> dict[str, Any]:
 
 
 def device_config(tree: Tree, name: str) -> dict[str, Any]:
-    return entry(devices(tree), name)["config"]
+    config: dict[str, Any] = entry(devices(tree), name)["config"]
+    return config
 
 
 def port_config(tree: Tree, name: str) -> dict[str, Any]:
-    return entry(ports(tree), name)["config"]
+    config: dict[str, Any] = entry(ports(tree), name)["config"]
+    return config
 
 
 def slice_entry(tree: Tree, name: str) -> dict[str, Any]:
@@ -84,9 +89,7 @@ def remove_device(tree: Tree, name: str) -> None:
     devices(tree)[:] = [d for d in devices(tree) if d["name"] != name]
 
 
-def open_drivers(
-    intents: Mapping[str, DeviceIntent], clock: FakeClock
-) -> dict[str, ChipDriver]:
+def open_drivers(intents: Mapping[str, DeviceIntent], clock: FakeClock) -> dict[str, ChipDriver]:
     """An open mock driver per device, reconciled to its intent."""
     registry = DriverRegistry.discover()
     drivers: dict[str, ChipDriver] = {}

@@ -111,8 +111,16 @@ def test_port_leaves_are_carried(site: Tree) -> None:
 
 @pytest.mark.parametrize(
     ("speed", "bps"),
-    [("1G", 1), ("10G", 10), ("25G", 25), ("40G", 40), ("50G", 50), ("100G", 100), ("200G", 200),
-     ("400G", 400)],
+    [
+        ("1G", 1),
+        ("10G", 10),
+        ("25G", 25),
+        ("40G", 40),
+        ("50G", 50),
+        ("100G", 100),
+        ("200G", 200),
+        ("400G", 400),
+    ],
 )
 def test_every_speed_enum_maps_to_bps(site: Tree, speed: str, bps: int) -> None:
     port_config(site, "tor-tf1/1")["speed"] = speed
@@ -122,8 +130,11 @@ def test_every_speed_enum_maps_to_bps(site: Tree, speed: str, bps: int) -> None:
 def test_slices_are_split_per_device_with_only_own_members(site: Tree) -> None:
     intents = intents_from_tree(site)
     spans = {
-        name: {device: [m.port for m in intent.slices[name].members]
-               for device, intent in intents.items() if name in intent.slices}
+        name: {
+            device: [m.port for m in intent.slices[name].members]
+            for device, intent in intents.items()
+            if name in intent.slices
+        }
         for name in ("embb", "urllc", "miot")
     }
     assert spans["embb"] == {

@@ -16,6 +16,7 @@ from agent.drivers import (
     Op,
     PortConfig,
     PortOp,
+    SliceConfig,
     SliceMember,
     SliceOp,
     canonical_order,
@@ -112,15 +113,13 @@ def test_port_add_and_delete(site: Tree) -> None:
     plan = plan_for(site, new)
     assert plan.names(DeviceAction.UPDATE) == ("nic-e810", "tor-tf1")
     nic, tor = plan
-    assert [(type(op), op.name, op.action) for op in nic.ops] == [
-        (PortOp, "nic-e810/3", "create")
-    ]
+    assert [(type(op), op.name, op.action) for op in nic.ops] == [(PortOp, "nic-e810/3", "create")]
     assert [(type(op), op.name, op.action) for op in tor.ops] == [
         (PortOp, "tor-tf1/4", "delete"),
         (SliceOp, "urllc", "update"),
     ]
-    urllc = tor.ops[1]
-    assert urllc.after is not None and urllc.after.member_ports == ("tor-tf1/1",)
+    urllc = tor.ops[1].after
+    assert isinstance(urllc, SliceConfig) and urllc.member_ports == ("tor-tf1/1",)
 
 
 def test_slice_member_move_touches_two_devices(site: Tree) -> None:
@@ -138,9 +137,10 @@ def test_slice_member_move_touches_two_devices(site: Tree) -> None:
     created = plan.get("nic-cx6")
     assert created is not None
     (op,) = created.ops
-    assert op.after is not None and op.after.members[0].min_rate_bps == 2_000_000_000
+    assert isinstance(op.after, SliceConfig)
+    assert op.after.members[0].min_rate_bps == 2_000_000_000
     tor = plan.get("tor-tf1")
-    assert tor is not None and tor.ops[0].after is not None
+    assert tor is not None and isinstance(tor.ops[0].after, SliceConfig)
     assert tor.ops[0].after.member_ports == ("tor-tf1/1", "tor-tf1/3")
 
 
@@ -276,7 +276,7 @@ def _edit_new_port(tree: Tree) -> None:
     add_port(tree, "ipu-e2k/2", "ipu-e2k", 2, speed="10G", fec="none")
 
 
-def _edit_disable(tree: Tree) -> None:
+def _edit_dpu_and_slice(tree: Tree) -> None:
     device_config(tree, "dpu-bf3")["dpu-mode"] = "zero-trust"
     slice_entry(tree, "embb")["config"]["min-rate-bps"] = "1000000000"
 
@@ -309,7 +309,7 @@ def _expected_ops(old: Mapping[str, DeviceIntent], case: str) -> dict[str, list[
         ("mtu", _edit_mtu),
         ("member", _edit_member),
         ("new-port", _edit_new_port),
-        ("dpu-and-slice", _edit_disable),
+        ("dpu-and-slice", _edit_dpu_and_slice),
     ],
 )
 def test_intents_of_edited_tree_equal_old_intents_with_expected_ops(

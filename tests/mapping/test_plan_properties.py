@@ -192,5 +192,5 @@ def test_plan_ops_take_old_intents_to_new_ones(data: st.DataObject) -> None:
             assert before.with_ops(step.ops) == after
         if step.opens_driver:
             assert ABSENT.with_ops(step.ops) == after
-    ranks = [step.action.value for step in plan]
+    ranks = [step.action.rank for step in plan]
     assert ranks == sorted(ranks)

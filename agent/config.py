@@ -1,0 +1,300 @@
+"""Agent settings: an optional TOML file read into frozen dataclasses.
+
+Every setting has a default, so the agent runs without a file; command-line flags
+override the file (see ``agent.commands.serve``). Relative paths in a file are relative
+to the file's directory. Unknown keys and wrongly typed values are refused with a
+ConfigError that names the key, so a typo never goes unnoticed.
+
+Example (every key shown with its default)::
+
+    listen = "127.0.0.1:9339"
+    state_dir = "state"
+    site = ""                          # initial config when the state dir has none;
+                                       # empty: the simulated site examples/site.json
+    log_level = "info"
+    commit_check_interval_s = 1.0      # how often an unconfirmed commit is checked
+
+    [grpc]
+    max_message_bytes = 67108864       # both directions
+    keepalive_time_s = 30.0            # ping an idle connection after this long
+    keepalive_timeout_s = 20.0         # and drop it if the ping is not answered
+    min_client_ping_interval_s = 10.0  # clients may ping this often, not more
+    shutdown_grace_s = 5.0             # in-flight RPCs get this long on SIGTERM
+
+    [tls]
+    insecure = false                   # true: plaintext (labs only)
+    extra_names = []                   # more SubjectAltNames for the server certificate
+    client_ca = ""                     # PEM bundle: clients must present a cert (mTLS)
+
+    [users]
+    file = ""                          # empty: STATE_DIR/users.json
+    bootstrap_admin = ""               # create this admin when there are no users
+
+    [audit]
+    max_bytes = 10485760
+    keep = 5
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, TypeVar
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 9339
+DEFAULT_STATE_DIR = Path("state")
+DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+DEFAULT_AUDIT_MAX_BYTES = 10 * 1024 * 1024
+DEFAULT_AUDIT_KEEP = 5
+
+_T = TypeVar("_T")
+
+
+class ConfigError(ValueError):
+    """A settings file or value that cannot be used."""
+
+
+@dataclass(frozen=True, slots=True)
+class ListenAddress:
+    """Where the gNMI server listens: a host name or IP address and a TCP port."""
+
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PORT
+
+    @classmethod
+    def parse(cls, text: str) -> ListenAddress:
+        """Parses ``HOST:PORT`` (``[v6addr]:PORT`` for IPv6); port 0 picks a free one."""
+        host, sep, port_text = text.strip().rpartition(":")
+        if not sep or not host:
+            raise ConfigError(f"listen address {text!r}: use HOST:PORT, e.g. 127.0.0.1:9339")
+        if host.startswith("[") and host.endswith("]"):
+            host = host[1:-1]
+            try:
+                ipaddress.IPv6Address(host)
+            except ValueError:
+                raise ConfigError(f"listen address {text!r}: {host!r} is not IPv6") from None
+        elif ":" in host:
+            raise ConfigError(f"listen address {text!r}: put an IPv6 address in brackets")
+        try:
+            port = int(port_text)
+        except ValueError:
+            raise ConfigError(f"listen address {text!r}: port {port_text!r} is no number") from None
+        if not 0 <= port <= 65535:
+            raise ConfigError(f"listen address {text!r}: port must be 0..65535")
+        return cls(host, port)
+
+    @property
+    def is_loopback(self) -> bool:
+        """True when only this machine can connect."""
+        if self.host == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(self.host).is_loopback
+        except ValueError:
+            return False
+
+    def with_port(self, port: int) -> ListenAddress:
+        return ListenAddress(self.host, port)
+
+    def __str__(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}"
+
+
+@dataclass(frozen=True, slots=True)
+class GrpcSettings:
+    """Transport limits and keepalive of the gRPC server."""
+
+    max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES
+    keepalive_time_s: float = 30.0
+    keepalive_timeout_s: float = 20.0
+    min_client_ping_interval_s: float = 10.0
+    shutdown_grace_s: float = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class TlsSettings:
+    """TLS is on unless ``insecure``; ``client_ca`` turns on mutual TLS."""
+
+    insecure: bool = False
+    extra_names: tuple[str, ...] = ()
+    client_ca: Path | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UserSettings:
+    """The user database (``None``: ``STATE_DIR/users.json``) and the first admin."""
+
+    file: Path | None = None
+    bootstrap_admin: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AuditSettings:
+    """Size-based rotation of ``STATE_DIR/audit/audit.log``."""
+
+    max_bytes: int = DEFAULT_AUDIT_MAX_BYTES
+    keep: int = DEFAULT_AUDIT_KEEP
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything ``edge-agent serve`` needs to know."""
+
+    listen: ListenAddress = field(default_factory=ListenAddress)
+    state_dir: Path = DEFAULT_STATE_DIR
+    site: Path | None = None
+    log_level: str = "info"
+    commit_check_interval_s: float = 1.0
+    grpc: GrpcSettings = field(default_factory=GrpcSettings)
+    tls: TlsSettings = field(default_factory=TlsSettings)
+    users: UserSettings = field(default_factory=UserSettings)
+    audit: AuditSettings = field(default_factory=AuditSettings)
+
+    @property
+    def users_file(self) -> Path:
+        """The user database file."""
+        return self.users.file or self.state_dir / "users.json"
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with top-level fields changed."""
+        return replace(self, **changes)
+
+
+LOG_LEVELS = ("debug", "info", "warning", "error")
+
+
+def load_settings(path: Path) -> Settings:
+    """Reads a TOML settings file; raises ConfigError naming the file and the key."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as err:
+        raise ConfigError(f"{path}: cannot read: {err.strerror or err}") from None
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
+        raise ConfigError(f"{path}: not valid TOML: {err}") from None
+    try:
+        return settings_from_mapping(data, base_dir=path.resolve().parent)
+    except ConfigError as err:
+        raise ConfigError(f"{path}: {err}") from None
+
+
+def settings_from_mapping(data: Mapping[str, Any], *, base_dir: Path) -> Settings:
+    """Settings from parsed TOML; relative paths are taken relative to ``base_dir``."""
+    top = _Table(data, "", base_dir)
+    grpc_table = top.table("grpc")
+    tls_table = top.table("tls")
+    users_table = top.table("users")
+    audit_table = top.table("audit")
+    defaults = Settings()
+    listen_text = top.get("listen", str, None)
+    settings = Settings(
+        listen=ListenAddress.parse(listen_text) if listen_text is not None else defaults.listen,
+        state_dir=top.path("state_dir") or defaults.state_dir,
+        site=top.path("site"),
+        log_level=_log_level(top.get("log_level", str, defaults.log_level)),
+        commit_check_interval_s=top.positive("commit_check_interval_s", 1.0),
+        grpc=GrpcSettings(
+            max_message_bytes=grpc_table.positive_int(
+                "max_message_bytes", DEFAULT_MAX_MESSAGE_BYTES
+            ),
+            keepalive_time_s=grpc_table.positive("keepalive_time_s", 30.0),
+            keepalive_timeout_s=grpc_table.positive("keepalive_timeout_s", 20.0),
+            min_client_ping_interval_s=grpc_table.positive("min_client_ping_interval_s", 10.0),
+            shutdown_grace_s=grpc_table.non_negative("shutdown_grace_s", 5.0),
+        ),
+        tls=TlsSettings(
+            insecure=tls_table.get("insecure", bool, False),
+            extra_names=tls_table.strings("extra_names"),
+            client_ca=tls_table.path("client_ca"),
+        ),
+        users=UserSettings(
+            file=users_table.path("file"),
+            bootstrap_admin=users_table.get("bootstrap_admin", str, "") or None,
+        ),
+        audit=AuditSettings(
+            max_bytes=audit_table.positive_int("max_bytes", DEFAULT_AUDIT_MAX_BYTES),
+            keep=audit_table.positive_int("keep", DEFAULT_AUDIT_KEEP),
+        ),
+    )
+    for table in (top, grpc_table, tls_table, users_table, audit_table):
+        table.refuse_unknown()
+    return settings
+
+
+def _log_level(value: str) -> str:
+    level = value.lower()
+    if level not in LOG_LEVELS:
+        raise ConfigError(f"log_level {value!r}: use one of {', '.join(LOG_LEVELS)}")
+    return level
+
+
+class _Table:
+    """One TOML table, remembering which keys were read."""
+
+    def __init__(self, data: Mapping[str, Any], name: str, base_dir: Path) -> None:
+        self._data = data
+        self._name = name
+        self._base = base_dir
+        self._read: set[str] = set()
+
+    def _key(self, key: str) -> str:
+        return f"{self._name}.{key}" if self._name else key
+
+    def table(self, key: str) -> _Table:
+        self._read.add(key)
+        value = self._data.get(key, {})
+        if not isinstance(value, Mapping):
+            raise ConfigError(f"{self._key(key)} must be a table ([{key}])")
+        return _Table(value, self._key(key), self._base)
+
+    def get(self, key: str, kind: type[_T], default: _T) -> _T:
+        self._read.add(key)
+        if key not in self._data:
+            return default
+        value = self._data[key]
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise ConfigError(f"{self._key(key)} must be a {kind.__name__}, not {value!r}")
+        return value
+
+    def _number(self, key: str, default: float, ok: Callable[[float], bool], what: str) -> float:
+        value = self.get(key, float, default)
+        if not ok(value):
+            raise ConfigError(f"{self._key(key)} must be {what}, not {value!r}")
+        return value
+
+    def positive(self, key: str, default: float) -> float:
+        return self._number(key, default, lambda v: v > 0, "above 0")
+
+    def non_negative(self, key: str, default: float) -> float:
+        return self._number(key, default, lambda v: v >= 0, "0 or more")
+
+    def positive_int(self, key: str, default: int) -> int:
+        value = self.get(key, int, default)
+        if value <= 0:
+            raise ConfigError(f"{self._key(key)} must be above 0, not {value!r}")
+        return value
+
+    def path(self, key: str) -> Path | None:
+        text = self.get(key, str, "")
+        if not text:
+            return None
+        path = Path(text).expanduser()
+        return path if path.is_absolute() else self._base / path
+
+    def strings(self, key: str) -> tuple[str, ...]:
+        self._read.add(key)
+        value = self._data.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"{self._key(key)} must be a list of strings")
+        return tuple(value)
+
+    def refuse_unknown(self) -> None:
+        unknown = sorted(set(self._data) - self._read)
+        if unknown:
+            raise ConfigError(f"unknown setting {self._key(unknown[0])!r}")

@@ -1,0 +1,238 @@
+"""Validation of only what a transaction touched, plus what references it.
+
+A candidate differs from the (valid) running tree in a few entries of the top-level lists
+(devices, ports, slices). Instead of validating the whole candidate, this builds a reduced
+tree holding the touched entries, every entry they reference (transitively), every entry
+that references a deleted one and every entry that shares a ``unique`` tuple with a
+touched one, and validates that. Since the rest of the tree is unchanged and was valid,
+the reduced tree has exactly the candidate's problems. Changes above the top-level lists
+(a whole container replaced) fall back to validating everything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from yangson.datatype import LeafrefType
+
+from agent.datastore.diff import Change
+from agent.datastore.tree import Tree, entry_keys
+from agent.schema.engine import SchemaEngine
+from agent.schema.nav import NodeInfo, NodeKind
+from agent.schema.refusal import Refusal
+
+Keys = tuple[str, ...]
+UniqueSpec = tuple[tuple[tuple[str, ...], Any], ...]
+
+
+@dataclass(frozen=True)
+class ListSite:
+    """A top-level list: the JSON members leading to it and its schema info."""
+
+    members: tuple[str, ...]
+    names: tuple[str, ...]
+    info: NodeInfo
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A leafref from entries of ``source`` to the key of ``target`` entries."""
+
+    source: ListSite
+    steps: tuple[tuple[str, bool], ...]  # member names inside an entry; True = a list
+    target: ListSite
+
+
+class ScopedValidator:
+    """Validates candidates against a running tree by the entries they touch."""
+
+    def __init__(self, engine: SchemaEngine) -> None:
+        self._engine = engine
+        self.sites = tuple(self._find_sites(engine.nav.root, (), ()))
+        by_path = {"/" + "/".join(site.names): site for site in self.sites}
+        self.references = tuple(self._find_references(by_path))
+        self._uniques = {site: self._unique_steps(site) for site in self.sites}
+
+    def refusals(self, candidate: Tree, changes: Iterable[Change]) -> tuple[Refusal, ...]:
+        """Every schema refusal of ``candidate``, given its changes against a valid tree."""
+        touched: dict[ListSite, set[Keys]] = {}
+        for change in changes:
+            found = self._locate(change)
+            if found is None:
+                return self._engine.refusals(candidate)
+            touched.setdefault(found[0], set()).add(found[1])
+        chosen = self._closure(candidate, touched)
+        return self._engine.refusals(self._reduced(candidate, chosen))
+
+    # --- scope --------------------------------------------------------------------------
+
+    def _locate(self, change: Change) -> tuple[ListSite, Keys] | None:
+        elems = change.path.elems
+        for site in self.sites:
+            depth = len(site.names)
+            if len(elems) >= depth and tuple(e.name for e in elems[:depth]) == site.names:
+                keys = dict(elems[depth - 1].keys)
+                if set(keys) != set(site.info.keys):
+                    return None
+                return site, tuple(keys[k] for k in site.info.keys)
+        return None
+
+    def _closure(
+        self, tree: Tree, touched: dict[ListSite, set[Keys]]
+    ) -> dict[ListSite, dict[Keys, Any]]:
+        index = {site: _index(_entries(tree, site), site) for site in self.sites}
+        chosen: dict[ListSite, dict[Keys, Any]] = {site: {} for site in self.sites}
+        todo: list[tuple[ListSite, Keys]] = []
+        for site, keys in touched.items():
+            for key in keys:
+                if key in index[site]:
+                    todo.append((site, key))
+                else:  # deleted: whatever referenced it must be checked again
+                    todo.extend(self._referrers(tree, site, key))
+            todo.extend(self._unique_peers(tree, site, keys, index[site]))
+        while todo:
+            site, key = todo.pop()
+            entry = index[site].get(key)
+            if entry is None or key in chosen[site]:
+                continue
+            chosen[site][key] = entry
+            for ref in self.references:
+                if ref.source is site:
+                    todo.extend((ref.target, (value,)) for value in _values(entry, ref.steps))
+        return chosen
+
+    def _referrers(
+        self, tree: Tree, target: ListSite, key: Keys
+    ) -> Iterator[tuple[ListSite, Keys]]:
+        for ref in self.references:
+            if ref.target is not target:
+                continue
+            for entry in _entries(tree, ref.source):
+                if key[0] in (str(v) for v in _values(entry, ref.steps)):
+                    keys = entry_keys(entry, ref.source.info.keys)
+                    if keys is not None:
+                        yield ref.source, keys
+
+    def _unique_peers(
+        self, tree: Tree, site: ListSite, keys: set[Keys], index: dict[Keys, Any]
+    ) -> Iterator[tuple[ListSite, Keys]]:
+        for spec in self._uniques[site]:
+            wanted = {_unique_value(index[k], spec) for k in keys if k in index}
+            wanted.discard(None)
+            if not wanted:
+                continue
+            for entry in _entries(tree, site):
+                if _unique_value(entry, spec) in wanted:
+                    entry_key = entry_keys(entry, site.info.keys)
+                    if entry_key is not None:
+                        yield site, entry_key
+
+    def _reduced(self, tree: Tree, chosen: dict[ListSite, dict[Keys, Any]]) -> Tree:
+        reduced: Tree = {}
+        for site, entries in chosen.items():
+            if not entries:
+                continue
+            node = reduced
+            for member in site.members[:-1]:
+                node = node.setdefault(member, {})
+            node[site.members[-1]] = list(entries.values())
+        return reduced
+
+    # --- schema analysis ----------------------------------------------------------------
+
+    def _find_sites(
+        self, info: NodeInfo, members: tuple[str, ...], names: tuple[str, ...]
+    ) -> Iterator[ListSite]:
+        for child in self._engine.nav.children(info):
+            if child.kind is NodeKind.LIST:
+                yield ListSite((*members, child.member), (*names, child.name), child)
+            elif child.kind is NodeKind.CONTAINER:
+                yield from self._find_sites(child, (*members, child.member), (*names, child.name))
+
+    def _find_references(self, by_path: dict[str, ListSite]) -> Iterator[Reference]:
+        for site in self.sites:
+            for steps, leaf in self._leaves(site.info, ()):
+                typ = leaf.node.type
+                if not isinstance(typ, LeafrefType) or not typ.require_instance:
+                    continue
+                text = str(typ.path)
+                if not text.startswith("/"):
+                    continue
+                parts = [p.rpartition(":")[2] for p in text.strip("/").split("/")]
+                target = by_path.get("/" + "/".join(parts[:-1]))
+                if target is not None and parts[-1] in target.info.keys:
+                    yield Reference(site, steps, target)
+
+    def _leaves(
+        self, info: NodeInfo, steps: tuple[tuple[str, bool], ...]
+    ) -> Iterator[tuple[tuple[tuple[str, bool], ...], NodeInfo]]:
+        for child in self._engine.nav.children(info):
+            if not child.config:
+                continue
+            here = (*steps, (child.member, child.kind is NodeKind.LIST))
+            if child.kind is NodeKind.LEAF:
+                yield here, child
+            elif child.kind in (NodeKind.CONTAINER, NodeKind.LIST):
+                yield from self._leaves(child, here)
+
+    def _unique_steps(self, site: ListSite) -> tuple[UniqueSpec, ...]:
+        """Each ``unique`` statement as (member path, default) per leaf."""
+        specs = []
+        for spec in site.info.node.unique:
+            leaves = []
+            for step in spec:
+                names = tuple(p.rpartition(":")[2] for p in str(step).split("/"))
+                info: NodeInfo | None = site.info
+                for name in names:
+                    info = self._engine.nav.child(info, name) if info is not None else None
+                leaves.append((names, info.default if info is not None else None))
+            specs.append(tuple(leaves))
+        return tuple(specs)
+
+
+def _entries(tree: Tree, site: ListSite) -> list[Any]:
+    node: Any = tree
+    for member in site.members:
+        if not isinstance(node, dict) or member not in node:
+            return []
+        node = node[member]
+    return node if isinstance(node, list) else []
+
+
+def _index(entries: list[Any], site: ListSite) -> dict[Keys, Any]:
+    out = {}
+    for entry in entries:
+        keys = entry_keys(entry, site.info.keys)
+        if keys is not None:
+            out[keys] = entry
+    return out
+
+
+def _values(entry: Any, steps: tuple[tuple[str, bool], ...]) -> Iterator[Any]:
+    nodes = [entry]
+    for member, is_list in steps:
+        nxt = []
+        for node in nodes:
+            if isinstance(node, dict) and member in node:
+                value = node[member]
+                nxt.extend(value if is_list and isinstance(value, list) else [value])
+        nodes = nxt
+    yield from nodes
+
+
+def _unique_value(entry: Any, spec: UniqueSpec) -> tuple[Any, ...] | None:
+    """The entry's values for a unique statement (defaults filled); None when one is absent."""
+    values = []
+    for path, default in spec:
+        node = entry
+        for name in path:
+            if not isinstance(node, dict) or name not in node:
+                node = default
+                break
+            node = node[name]
+        if node is None:
+            return None
+        values.append(node)
+    return tuple(values)
