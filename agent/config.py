@@ -42,6 +42,7 @@ import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, TypeVar
 
 DEFAULT_HOST = "127.0.0.1"
@@ -166,6 +167,9 @@ class Settings:
 
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
+_KIND_NAMES: Mapping[type, str] = MappingProxyType(
+    {int: "an integer", float: "a number", bool: "true or false", str: "a string"}
+)
 
 
 def load_settings(path: Path) -> Settings:
@@ -259,7 +263,7 @@ class _Table:
         if kind is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-            raise ConfigError(f"{self._key(key)} must be a {kind.__name__}, not {value!r}")
+            raise ConfigError(f"{self._key(key)} must be {_KIND_NAMES[kind]}, not {value!r}")
         return value
 
     def _number(self, key: str, default: float, ok: Callable[[float], bool], what: str) -> float:

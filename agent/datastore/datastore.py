@@ -26,7 +26,7 @@ from agent.datastore.persistence import ConfigStore
 from agent.datastore.scoped_validation import ScopedValidator
 from agent.datastore.tree import Tree, TreeOps
 from agent.drivers.intent import DeviceIntent
-from agent.mapping.intents import intents_from_tree
+from agent.mapping.intents import IntentBuilder
 from agent.schema.engine import SchemaEngine
 from agent.schema.path import DataPath
 from agent.schema.refusal import Refusal
@@ -75,7 +75,7 @@ class Datastore:
         store: ConfigStore,
         clock: Clock,
         *,
-        intents_of: Callable[[Tree], Mapping[str, DeviceIntent]] = intents_from_tree,
+        intents_of: Callable[[Tree], Mapping[str, DeviceIntent]] | None = None,
     ) -> None:
         self.schema = schema
         self.ops = TreeOps(schema.nav)
@@ -83,7 +83,7 @@ class Datastore:
         self._devices = devices
         self._store = store
         self._clock = clock
-        self._intents_of = intents_of
+        self._intents_of = intents_of or IntentBuilder()
         self._lock = threading.RLock()
         self._feed = ChangeFeed()
         self._running = Running(0, {}, clock.now_ns(), {})
@@ -259,7 +259,7 @@ class Datastore:
         changes = diff_trees(base.tree, candidate, self.schema.nav)
         if not changes and pending is None:
             return CommitResult(base.version, self._clock.now_ns(), ())
-        refusals = self._validator.refusals(candidate, changes)
+        refusals = self._validator.refusals(base.tree, candidate, changes)
         if refusals:
             raise _refused(refusals, edits)
         intents = self._intents_of(candidate)

@@ -69,6 +69,15 @@ def _diff_list(
     path: tuple[PathElem, ...],
     nav: SchemaNavigator,
 ) -> Iterator[Change]:
+    if len(old) == len(new):
+        # Copy on write keeps untouched entries in place: compare by position first.
+        moved = [n for n, (a, b) in enumerate(zip(old, new, strict=True)) if a is not b]
+        pairs = [(entry_keys(old[n], info.keys), entry_keys(new[n], info.keys)) for n in moved]
+        if all(a == b and a is not None for a, b in pairs):
+            for n, (key, _) in zip(moved, pairs, strict=True):
+                if key is not None:
+                    yield from _diff_object(old[n], new[n], info, (*path, _elem(info, key)), nav)
+            return
     old_entries = {entry_keys(e, info.keys): e for e in old}
     new_entries = {entry_keys(e, info.keys): e for e in new}
     for keys in old_entries:

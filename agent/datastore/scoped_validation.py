@@ -25,6 +25,7 @@ from agent.schema.refusal import Refusal
 
 Keys = tuple[str, ...]
 UniqueSpec = tuple[tuple[tuple[str, ...], Any], ...]
+UniqueIndex = dict[tuple[Any, ...], frozenset[Keys]]
 
 
 @dataclass(frozen=True)
@@ -54,16 +55,21 @@ class ScopedValidator:
         by_path = {"/" + "/".join(site.names): site for site in self.sites}
         self.references = tuple(self._find_references(by_path))
         self._uniques = {site: self._unique_steps(site) for site in self.sites}
+        # (site, unique statement) -> (the list object indexed, unique tuple -> entry keys)
+        self._unique_cache: dict[tuple[ListSite, int], tuple[Any, UniqueIndex]] = {}
 
-    def refusals(self, candidate: Tree, changes: Iterable[Change]) -> tuple[Refusal, ...]:
-        """Every schema refusal of ``candidate``, given its changes against a valid tree."""
+    def refusals(
+        self, base: Tree, candidate: Tree, changes: Iterable[Change]
+    ) -> tuple[Refusal, ...]:
+        """Every schema refusal of ``candidate``, given its changes against ``base``, a
+        valid tree."""
         touched: dict[ListSite, set[Keys]] = {}
         for change in changes:
             found = self._locate(change)
             if found is None:
                 return self._engine.refusals(candidate)
             touched.setdefault(found[0], set()).add(found[1])
-        chosen = self._closure(candidate, touched)
+        chosen = self._closure(base, candidate, touched)
         return self._engine.refusals(self._reduced(candidate, chosen))
 
     # --- scope --------------------------------------------------------------------------
@@ -80,7 +86,7 @@ class ScopedValidator:
         return None
 
     def _closure(
-        self, tree: Tree, touched: dict[ListSite, set[Keys]]
+        self, base: Tree, tree: Tree, touched: dict[ListSite, set[Keys]]
     ) -> dict[ListSite, dict[Keys, Any]]:
         index = {site: _index(_entries(tree, site), site) for site in self.sites}
         chosen: dict[ListSite, dict[Keys, Any]] = {site: {} for site in self.sites}
@@ -91,7 +97,7 @@ class ScopedValidator:
                     todo.append((site, key))
                 else:  # deleted: whatever referenced it must be checked again
                     todo.extend(self._referrers(tree, site, key))
-            todo.extend(self._unique_peers(tree, site, keys, index[site]))
+            todo.extend(self._unique_peers(base, tree, site, keys, index[site]))
         while todo:
             site, key = todo.pop()
             entry = index[site].get(key)
@@ -116,18 +122,52 @@ class ScopedValidator:
                         yield ref.source, keys
 
     def _unique_peers(
-        self, tree: Tree, site: ListSite, keys: set[Keys], index: dict[Keys, Any]
+        self, base: Tree, tree: Tree, site: ListSite, keys: set[Keys], index: dict[Keys, Any]
     ) -> Iterator[tuple[ListSite, Keys]]:
-        for spec in self._uniques[site]:
+        for number, spec in enumerate(self._uniques[site]):
             wanted = {_unique_value(index[k], spec) for k in keys if k in index}
             wanted.discard(None)
             if not wanted:
                 continue
-            for entry in _entries(tree, site):
-                if _unique_value(entry, spec) in wanted:
-                    entry_key = entry_keys(entry, site.info.keys)
-                    if entry_key is not None:
-                        yield site, entry_key
+            by_value = self._unique_index(base, tree, site, number, keys, index)
+            for value in wanted:
+                for entry_key in by_value.get(value, ()) if value is not None else ():
+                    yield site, entry_key
+
+    def _unique_index(
+        self,
+        base: Tree,
+        tree: Tree,
+        site: ListSite,
+        number: int,
+        touched: set[Keys],
+        index: dict[Keys, Any],
+    ) -> UniqueIndex:
+        """Unique tuple -> keys of the entries holding it, for ``tree``'s list; derived
+        from the previous commit's index when ``base`` is the tree it was made for."""
+        spec = self._uniques[site][number]
+        entries, base_entries = _entries(tree, site), _entries(base, site)
+        cached = self._unique_cache.get((site, number))
+        if cached is not None and cached[0] is entries:
+            return cached[1]
+        if cached is not None and cached[0] is base_entries:
+            old_index = _index(base_entries, site)
+            derived = dict(cached[1])
+            for key in touched:
+                for source, sign in ((old_index.get(key), -1), (index.get(key), 1)):
+                    value = _unique_value(source, spec) if source is not None else None
+                    if value is not None:
+                        holders = derived.get(value, frozenset())
+                        derived[value] = holders | {key} if sign > 0 else holders - {key}
+            result = derived
+        else:
+            result = {}
+            for key, entry in index.items():
+                value = _unique_value(entry, spec)
+                if value is not None:
+                    result[value] = result.get(value, frozenset()) | {key}
+        self._unique_cache[(site, number)] = (entries, result)
+        return result
 
     def _reduced(self, tree: Tree, chosen: dict[ListSite, dict[Keys, Any]]) -> Tree:
         reduced: Tree = {}
@@ -202,6 +242,14 @@ def _entries(tree: Tree, site: ListSite) -> list[Any]:
 
 
 def _index(entries: list[Any], site: ListSite) -> dict[Keys, Any]:
+    if len(site.info.keys) == 1:
+        key = site.info.keys[0]
+        try:
+            fast: dict[Keys, Any] | None = {(entry[key],): entry for entry in entries}
+        except (KeyError, TypeError):
+            fast = None  # an entry without its key: the general path skips it
+        if fast is not None and all(isinstance(k[0], str) for k in fast):
+            return fast
     out = {}
     for entry in entries:
         keys = entry_keys(entry, site.info.keys)

@@ -15,8 +15,7 @@ from agent.northbound.status import permission_denied
 from agent.security.users import Role, User
 
 TENANT_NOT_YET = (
-    "per-slice access for tenants is not available yet: tenant {name!r} may use "
-    "Capabilities only"
+    "per-slice access for tenants is not available yet: tenant {name!r} may use Capabilities only"
 )
 
 

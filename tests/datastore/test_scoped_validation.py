@@ -68,7 +68,9 @@ def test_scoped_equals_full_validation(engine: SchemaEngine, edits: list[Any]) -
             candidate = _apply(ops, candidate, edit)
         except DatastoreError:
             continue
-    scoped = ScopedValidator(engine).refusals(candidate, diff_trees(SITE, candidate, engine.nav))
+    scoped = ScopedValidator(engine).refusals(
+        SITE, candidate, diff_trees(SITE, candidate, engine.nav)
+    )
     full = engine.refusals(candidate)
     assert bool(scoped) == bool(full), (scoped, full)
     assert sorted({r.rule for r in scoped}) == sorted({r.rule for r in full})

@@ -1,0 +1,299 @@
+"""The composition root: the one place where concrete classes are wired together.
+
+``build_agent(settings)`` constructs the schema engine, the driver registry and device
+pool, persistence, the datastore, the state reader, users, the audit log, TLS material
+and the gNMI server; ``Agent.start``/``Agent.stop`` run them. Tests build the agent the
+same way (with a fake clock or cheap password hashing where they need them).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import secrets
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import grpc
+
+from agent.clock import Clock, SystemClock
+from agent.config import Settings
+from agent.datastore.datastore import Datastore, Running
+from agent.datastore.errors import DatastoreError
+from agent.datastore.hardware import DevicePool
+from agent.datastore.persistence import ConfigStore
+from agent.drivers.interface import Driver
+from agent.drivers.registry import DriverRegistry
+from agent.gnmi.schema_info import CachedSchema
+from agent.mapping.state_tree import StateReader
+from agent.northbound.arbitration import Arbiter
+from agent.northbound.capabilities import capability_response
+from agent.northbound.get import GetHandler
+from agent.northbound.server import EXEMPT_METHODS, GnmiServer, TransportOptions
+from agent.northbound.servicer import GnmiServicer, SubscribeHandler
+from agent.northbound.set import SetHandler
+from agent.northbound.view import DataView
+from agent.schema.engine import SchemaEngine
+from agent.security.atomic import ensure_private_directory, write_atomic
+from agent.security.audit import AuditLog, Outcome
+from agent.security.grpc_auth import AuthInterceptor
+from agent.security.passwords import DEFAULT_SCRYPT, ScryptParams
+from agent.security.tls import TlsMaterial, ensure_tls_material, load_ca_bundle, server_credentials
+from agent.security.users import Role, UserStore
+from agent.site_file import default_site_path, read_config_file
+
+log = logging.getLogger(__name__)
+
+BOOTSTRAP_PASSWORD_ENV = "EDGE_AGENT_ADMIN_PASSWORD"
+"""If set when the bootstrap admin is created, its password; otherwise one is generated."""
+BOOTSTRAP_PASSWORD_FILE = "bootstrap-admin.password"
+"""Where a generated bootstrap password is written (mode 0600) in the state directory."""
+
+
+class LiveDrivers(Mapping[str, Driver]):
+    """The device pool's open drivers, always current (devices come and go with commits)."""
+
+    def __init__(self, pool: DevicePool) -> None:
+        self._pool = pool
+
+    def __getitem__(self, name: str) -> Driver:
+        return self._pool.drivers[name]
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return self._pool.drivers.get(name, default)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._pool.drivers)
+
+    def __len__(self) -> int:
+        return len(self._pool.drivers)
+
+
+@dataclass(frozen=True)
+class Bootstrap:
+    """What the bootstrap-admin step found or did."""
+
+    name: str
+    created: bool
+    password_file: Path | None  # holds the generated password (if still valid)
+    password_from_env: bool
+
+
+class Agent:
+    """A running (or ready to run) edge agent."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Clock,
+        schema: SchemaEngine,
+        datastore: Datastore,
+        store: ConfigStore,
+        users: UserStore,
+        audit: AuditLog,
+        tls: TlsMaterial | None,
+        server: GnmiServer,
+        set_handler: SetHandler,
+    ) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.schema = schema
+        self.datastore = datastore
+        self.store = store
+        self.users = users
+        self.audit = audit
+        self.tls = tls
+        self.server = server
+        self.set_handler = set_handler
+        self.bootstrap: Bootstrap | None = None
+        self._expiry: asyncio.Task[None] | None = None
+
+    @property
+    def port(self) -> int:
+        """The bound gNMI port (after start)."""
+        return self.server.port
+
+    @property
+    def address(self) -> str:
+        """``host:port`` clients connect to (after start)."""
+        return str(self.settings.listen.with_port(self.port))
+
+    def load_initial(self) -> dict[str, Any]:
+        """The site configuration used when the state directory holds none yet."""
+        if self.store.current_path.exists():
+            return {}
+        return read_config_file(self.settings.site or default_site_path())
+
+    def bootstrap_admin(self, env: Mapping[str, str] | None = None) -> Bootstrap | None:
+        """Creates the configured bootstrap admin when there are no users at all."""
+        name = self.settings.users.bootstrap_admin
+        if name is None:
+            return None
+        self.bootstrap = bootstrap_admin(
+            self.users, name, self.settings.state_dir, os.environ if env is None else env
+        )
+        return self.bootstrap
+
+    async def start(self) -> Running:
+        """Loads the configuration, programs the devices and starts serving."""
+        initial = self.load_initial()
+        running = await asyncio.to_thread(self.datastore.start, initial)
+        try:
+            await self.server.start()
+        except BaseException:
+            await asyncio.to_thread(self.datastore.stop)
+            raise
+        self._expiry = asyncio.create_task(self._expire_pending(), name="commit-confirmed")
+        return running
+
+    async def stop(self) -> None:
+        """Stops serving (in-flight RPCs get the grace period) and closes the drivers."""
+        await self.server.stop(self.settings.grpc.shutdown_grace_s)
+        if self._expiry is not None:
+            self._expiry.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._expiry
+            self._expiry = None
+        await asyncio.to_thread(self.datastore.stop)
+        self.audit.close()
+
+    async def _expire_pending(self) -> None:
+        """Rolls back an unconfirmed commit-confirmed once its time is up."""
+        interval = self.settings.commit_check_interval_s
+        while True:
+            await asyncio.sleep(interval)
+            pending = self.datastore.pending
+            if pending is None:
+                continue
+            try:
+                result = await asyncio.to_thread(self.datastore.expire_pending)
+            except DatastoreError as err:
+                log.error("rolling back commit %r failed: %s", pending.commit_id, err)
+                continue
+            if result is not None:
+                self.audit.record(
+                    "rollback",
+                    Outcome.OK,
+                    message=f"commit {pending.commit_id!r} was not confirmed in time: "
+                    f"rolled back to version {pending.previous_version} as version "
+                    f"{result.version}",
+                )
+
+
+def build_agent(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    scrypt: ScryptParams = DEFAULT_SCRYPT,
+    registry: DriverRegistry | None = None,
+    schema: SchemaEngine | None = None,
+    subscribe: SubscribeHandler | None = None,
+) -> Agent:
+    """Wires every component for ``settings``; nothing runs until ``Agent.start``.
+
+    ``schema`` may be shared between agents in one process (it is read-only).
+    """
+    clock = clock or SystemClock()
+    state_dir = settings.state_dir
+    ensure_private_directory(state_dir)
+    schema = schema or SchemaEngine()
+    drivers = registry or DriverRegistry.discover()
+    for problem in drivers.load_errors:
+        log.warning("%s", problem)
+    pool = DevicePool(lambda config: drivers.create(config, clock))
+    store = ConfigStore(state_dir, clock=clock)
+    datastore = Datastore(schema, pool, store, clock)
+    state = StateReader(LiveDrivers(pool))
+    users = UserStore(settings.users_file, scrypt=scrypt)
+    audit = AuditLog.in_state_dir(
+        state_dir, max_bytes=settings.audit.max_bytes, keep=settings.audit.keep, clock=clock
+    )
+    tls, credentials = _transport_security(settings)
+    codec_schema = CachedSchema(schema)
+    interceptor = AuthInterceptor(users, audit=audit, exempt_methods=EXEMPT_METHODS)
+    set_handler = SetHandler(datastore, codec_schema, Arbiter(), clock)
+    servicer = GnmiServicer(
+        capabilities=capability_response(schema.modules),
+        get=GetHandler(
+            datastore, DataView(datastore.ops), codec_schema, state, clock, schema.modules
+        ),
+        set_=set_handler,
+        current_user=interceptor.current_user,
+        audit=audit,
+        subscribe=subscribe,
+    )
+    grpc_settings = settings.grpc
+    server = GnmiServer(
+        servicer,
+        interceptor,
+        listen=str(settings.listen),
+        credentials=credentials,
+        options=TransportOptions(
+            max_message_bytes=grpc_settings.max_message_bytes,
+            keepalive_time_ms=int(grpc_settings.keepalive_time_s * 1000),
+            keepalive_timeout_ms=int(grpc_settings.keepalive_timeout_s * 1000),
+            min_client_ping_interval_ms=int(grpc_settings.min_client_ping_interval_s * 1000),
+        ),
+    )
+    return Agent(
+        settings,
+        clock=clock,
+        schema=schema,
+        datastore=datastore,
+        store=store,
+        users=users,
+        audit=audit,
+        tls=tls,
+        server=server,
+        set_handler=set_handler,
+    )
+
+
+def _transport_security(
+    settings: Settings,
+) -> tuple[TlsMaterial | None, grpc.ServerCredentials | None]:
+    if settings.tls.insecure:
+        return None, None
+    material = ensure_tls_material(settings.state_dir, extra_names=settings.tls.extra_names)
+    client_ca = load_ca_bundle(settings.tls.client_ca) if settings.tls.client_ca else None
+    return material, server_credentials(material, client_ca_pem=client_ca)
+
+
+def bootstrap_admin(
+    users: UserStore, name: str, state_dir: Path, env: Mapping[str, str]
+) -> Bootstrap:
+    """Creates ``name`` as an admin if the user database is empty.
+
+    The password comes from the environment variable EDGE_AGENT_ADMIN_PASSWORD, or is
+    generated and written once to STATE_DIR/bootstrap-admin.password (mode 0600). When
+    users exist nothing changes; the file is reported only while its password is still
+    the user's.
+    """
+    password_file = state_dir / BOOTSTRAP_PASSWORD_FILE
+    if users.users():
+        usable = None
+        if users.get(name) is not None and password_file.exists():
+            with contextlib.suppress(Exception):
+                users.authenticate(name, password_file.read_text(encoding="utf-8").strip())
+                usable = password_file
+        return Bootstrap(name, created=False, password_file=usable, password_from_env=False)
+    from_env = env.get(BOOTSTRAP_PASSWORD_ENV, "")
+    password = from_env or secrets.token_urlsafe(18)
+    if from_env:
+        password_file.unlink(missing_ok=True)  # left from an earlier user database
+    else:
+        ensure_private_directory(state_dir)
+        write_atomic(password_file, (password + "\n").encode("utf-8"), mode=0o600)
+    users.add(name, Role.ADMIN, password)
+    log.warning("created the bootstrap admin %r", name)
+    return Bootstrap(
+        name,
+        created=True,
+        password_file=None if from_env else password_file,
+        password_from_env=bool(from_env),
+    )

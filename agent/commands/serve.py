@@ -1,0 +1,290 @@
+"""`edge-agent serve`: run the gNMI agent until SIGINT or SIGTERM.
+
+Settings come from the defaults, then the TOML file given with ``--config``, then the
+flags. On start it prints where it listens, the CA certificate clients must trust, who
+can log in and pygnmi commands that work as printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import shlex
+import signal
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from agent import __version__
+from agent.app import BOOTSTRAP_PASSWORD_ENV, Agent, Bootstrap, build_agent
+from agent.config import ConfigError, ListenAddress, Settings, load_settings
+from agent.datastore.datastore import Running
+from agent.datastore.errors import DatastoreError
+from agent.datastore.persist_errors import PersistenceError
+from agent.gnmi.pb import GNMI_VERSION
+from agent.northbound.server import ServerStartError
+from agent.security.errors import TlsMaterialError, UserDatabaseError, UserError
+from agent.security.users import Role
+from agent.site_file import SiteFileError, summarise
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+
+log = logging.getLogger("agent.serve")
+
+
+def register(subparsers: Any) -> None:
+    """Adds the ``serve`` command."""
+    parser = subparsers.add_parser(
+        "serve",
+        help="run the gNMI agent (TLS on 127.0.0.1:9339 by default)",
+        description="Run the gNMI agent on the configured site until SIGINT or SIGTERM.",
+    )
+    parser.add_argument("--config", type=Path, metavar="FILE", help="TOML settings file")
+    parser.add_argument(
+        "--listen", metavar="HOST:PORT", help="address to listen on (default 127.0.0.1:9339)"
+    )
+    parser.add_argument(
+        "--state-dir", type=Path, metavar="DIR", help="running config, TLS, users (default ./state)"
+    )
+    parser.add_argument(
+        "--site",
+        type=Path,
+        metavar="FILE",
+        help="initial configuration when the state dir has none (default: the simulated site)",
+    )
+    parser.add_argument(
+        "--insecure",
+        action="store_true",
+        default=None,
+        help="serve plaintext gRPC without TLS (labs only: passwords travel in clear)",
+    )
+    parser.add_argument(
+        "--tls-name",
+        action="append",
+        metavar="NAME",
+        help="extra DNS name or IP address for the server certificate (repeatable)",
+    )
+    parser.add_argument(
+        "--client-ca",
+        type=Path,
+        metavar="FILE",
+        help="PEM CA bundle; clients must present a certificate it issued (mutual TLS)",
+    )
+    parser.add_argument(
+        "--bootstrap-admin",
+        metavar="NAME",
+        help=f"if there are no users, create admin NAME (password from ${BOOTSTRAP_PASSWORD_ENV} "
+        "or generated into STATE_DIR/bootstrap-admin.password)",
+    )
+    parser.add_argument(
+        "--log-level", choices=("debug", "info", "warning", "error"), help="default info"
+    )
+    parser.set_defaults(handler=run)
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    """Defaults, then the TOML file, then the flags."""
+    settings = load_settings(args.config) if args.config else Settings()
+    changes: dict[str, Any] = {}
+    if args.listen is not None:
+        changes["listen"] = ListenAddress.parse(args.listen)
+    if args.state_dir is not None:
+        changes["state_dir"] = args.state_dir
+    if args.site is not None:
+        changes["site"] = args.site
+    if args.log_level is not None:
+        changes["log_level"] = args.log_level
+    tls = settings.tls
+    if args.insecure:
+        tls = _replace(tls, insecure=True)
+    if args.tls_name:
+        tls = _replace(tls, extra_names=(*tls.extra_names, *args.tls_name))
+    if args.client_ca is not None:
+        tls = _replace(tls, client_ca=args.client_ca)
+    if args.bootstrap_admin is not None:
+        changes["users"] = _replace(settings.users, bootstrap_admin=args.bootstrap_admin)
+    return settings.replace(tls=tls, **changes)
+
+
+def _replace(value: Any, **changes: Any) -> Any:
+    return replace(value, **changes)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Runs the agent; 0 after a clean stop, 1 when it cannot start."""
+    try:
+        settings = settings_from_args(args)
+    except ConfigError as err:
+        print(f"edge-agent serve: error: {err}", file=sys.stderr)
+        return EXIT_ERROR
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        return asyncio.run(serve(settings))
+    except KeyboardInterrupt:  # a second Ctrl-C during shutdown
+        return EXIT_OK
+
+
+async def serve(settings: Settings) -> int:
+    """Starts the agent, prints how to reach it and runs until a stop signal."""
+    if settings.tls.insecure:
+        _warn_insecure(settings)
+    try:
+        agent = build_agent(settings)
+        bootstrap = agent.bootstrap_admin()
+        running = await agent.start()
+    except (
+        ConfigError,
+        DatastoreError,
+        PersistenceError,
+        ServerStartError,
+        SiteFileError,
+        TlsMaterialError,
+        UserDatabaseError,
+        UserError,
+        OSError,
+    ) as err:
+        print(f"edge-agent serve: error: {err}", file=sys.stderr)
+        return EXIT_ERROR
+    print(banner(agent, running, bootstrap), flush=True)
+    if not agent.users.users():
+        print(_no_users_warning(settings), file=sys.stderr, flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
+        log.info("stopping (grace period %.0f s)", settings.grpc.shutdown_grace_s)
+        await agent.stop()
+    print("edge-agent stopped", flush=True)
+    return EXIT_OK
+
+
+def banner(agent: Agent, running: Running, bootstrap: Bootstrap | None) -> str:
+    """The start-up text: address, trust, login and commands that work as printed."""
+    settings = agent.settings
+    tls = agent.tls
+    security = "plaintext (INSECURE)" if tls is None else "TLS"
+    if tls is not None and settings.tls.client_ca is not None:
+        security = "mutual TLS"
+    lines = [
+        f"edge-agent {__version__}: gNMI {GNMI_VERSION} on {agent.address} ({security})",
+        f"  configuration  version {running.version}: {summarise(running.tree)}",
+        f"  state dir      {_shown(settings.state_dir)}",
+    ]
+    if tls is not None:
+        lines.append(
+            f"  CA certificate {_shown(tls.ca_cert_path)} "
+            f"(server certificate for {', '.join(tls.server_names)})"
+        )
+    user, password = _login(agent, bootstrap)
+    lines.append(f"  login          {user}")
+    lines.append("Try it with pygnmi:")
+    base = [_pygnmicli(), "-t", _client_address(agent), "-u", user, "-p", password]
+    if tls is None:
+        base.append("-i")
+    else:
+        base += ["-c", _shown(tls.ca_cert_path)]
+    port = _first_port(running)
+    examples = [["-o", "capabilities"]]
+    if port is not None:
+        examples += [
+            ["-o", "get", "-x", f"/ports/port[name={port}]/state/counters"],
+            ["-o", "set-update", "-x", f"/ports/port[name={port}]/config/mtu", "-f", "MTU"],
+            ["-o", "get", "-x", f"/ports/port[name={port}]/config/mtu"],
+        ]
+    for extra in examples:
+        lines.append("  " + _command(base + extra))
+    if tls is not None and settings.tls.client_ca is not None:
+        lines.append("  (mutual TLS: also pass your client certificate and key, -c CERT -k KEY)")
+    lines.append("Stop with Ctrl-C.")
+    return "\n".join(lines)
+
+
+def _login(agent: Agent, bootstrap: Bootstrap | None) -> tuple[str, str]:
+    """The user name and a shell word for the password in the printed commands."""
+    if bootstrap is not None:
+        if bootstrap.password_file is not None:
+            return bootstrap.name, f'"$(cat {_shown(bootstrap.password_file)})"'
+        if bootstrap.password_from_env:
+            return bootstrap.name, f'"${BOOTSTRAP_PASSWORD_ENV}"'
+        return bootstrap.name, "PASSWORD"
+    admins = [u.name for u in agent.users.users() if u.role is Role.ADMIN]
+    return (admins[0] if admins else "USER"), "PASSWORD"
+
+
+def _command(words: list[str]) -> str:
+    out = []
+    for word in words:
+        if word == "MTU":
+            out.append("<(echo 1500)")
+        elif word.startswith('"$'):
+            out.append(word)
+        else:
+            out.append(shlex.quote(word))
+    return " ".join(out)
+
+
+def _first_port(running: Running) -> str | None:
+    ports = (running.tree.get("edge-ports:ports") or {}).get("port") or []
+    return str(ports[0]["name"]) if ports else None
+
+
+def _client_address(agent: Agent) -> str:
+    listen = agent.settings.listen.with_port(agent.port)
+    if listen.host in ("0.0.0.0", ""):
+        return f"127.0.0.1:{listen.port}"
+    if listen.host == "::":
+        return f"[::1]:{listen.port}"
+    return str(listen)
+
+
+def _pygnmicli() -> str:
+    candidate = Path(sys.executable).parent / "pygnmicli"
+    return _shown(candidate) if candidate.exists() else "pygnmicli"
+
+
+def _shown(path: Path) -> str:
+    """``path`` relative to the working directory when it is below it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _warn_insecure(settings: Settings) -> None:
+    exposure = (
+        ""
+        if settings.listen.is_loopback
+        else f" Anyone who can reach {settings.listen} can "
+        "read every password and configuration change."
+    )
+    print(
+        "WARNING: --insecure: gNMI is served WITHOUT TLS. Passwords and configuration travel "
+        f"in clear text. Use this only in a lab.{exposure}",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
+def _no_users_warning(settings: Settings) -> str:
+    state_dir = _shown(settings.state_dir)
+    return (
+        "WARNING: there are no users, so nobody can log in. Create an admin with\n"
+        f"  edge-agent user add NAME --role admin --state-dir {state_dir}\n"
+        f"or restart with --bootstrap-admin NAME (password from ${BOOTSTRAP_PASSWORD_ENV} or "
+        "generated into the state dir)."
+    )
+
+
+__all__ = ["banner", "register", "run", "serve", "settings_from_args"]

@@ -1,0 +1,220 @@
+"""Get (gNMI spec 3.3): requested paths -> one Notification each.
+
+Configuration comes from the running snapshot (no lock, no driver read); state is read
+from the drivers, only for the entities a path names, in one batched sample per path.
+Answers per path:
+
+- data exists: one Update per matching node (JSON/JSON_IETF: the subtree; PROTO: one per
+  leaf), paths relative to the echoed prefix, never with wildcards;
+- a concrete path whose data does not exist (or an unset leaf): NOT_FOUND;
+- a wildcard path that matches nothing, or a path that cannot hold data of the requested
+  ``type``: a Notification without updates;
+- unknown schema node: NOT_FOUND; malformed path: INVALID_ARGUMENT; unsupported
+  encoding, origin or model: UNIMPLEMENTED.
+
+Configuration is reported as configured (defaults are not filled in); the ``state``
+containers show the values the hardware runs, defaults included.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from agent.clock import Clock
+from agent.gnmi.encoding import Encoding, encode_updates, parse_encoding
+from agent.gnmi.errors import GnmiError, path_text
+from agent.gnmi.paths import to_data_path
+from agent.gnmi.pb import gnmi_pb2
+from agent.gnmi.schema_info import SchemaInfo
+from agent.gnmi.timestamps import timestamp_ns
+from agent.mapping.state_tree import Selection
+from agent.northbound.extensions import get_depth
+from agent.northbound.selection import selection_for
+from agent.northbound.view import EMPTY, DataType, DataView, Shape, limit_depth
+from agent.schema.library import ModuleInfo
+from agent.schema.path import DataPath
+
+TYPES_MODULE = "edge-types"
+"""Defines identities and types only; always in use (chipset values refer to it)."""
+
+
+class StateSource(Protocol):
+    """Reads driver state: ``running`` with a ``state`` container in every selected entry."""
+
+    def read(self, running: Mapping[str, Any], selection: Selection) -> dict[str, Any]: ...
+
+
+class RunningSource(Protocol):
+    """Where the running configuration comes from (the Datastore)."""
+
+    @property
+    def running(self) -> Any:
+        """A snapshot with a ``tree`` attribute (RFC 7951 configuration)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class _PathQuery:
+    message: Any  # the request's gnmi.Path
+    path: DataPath  # prefix + path
+    shape: Shape
+    needs_state: bool
+
+
+@dataclass(frozen=True, slots=True)
+class GetQuery:
+    """A checked GetRequest, ready to be answered."""
+
+    prefix: Any  # the echoed prefix for every Notification, or None
+    relative_to: DataPath | None  # response paths are relative to this
+    queries: tuple[_PathQuery, ...]
+    data_type: DataType
+    encoding: Encoding
+    depth: int
+    models: frozenset[str] | None  # None: every module
+
+    @property
+    def needs_state(self) -> bool:
+        """True when answering reads drivers (callers may run it off the event loop)."""
+        return any(q.needs_state for q in self.queries)
+
+
+class GetHandler:
+    """Answers GetRequests from the running configuration and driver state."""
+
+    def __init__(
+        self,
+        running: RunningSource,
+        view: DataView,
+        schema: SchemaInfo,
+        state: StateSource,
+        clock: Clock,
+        modules: Iterable[ModuleInfo],
+    ) -> None:
+        self._running = running
+        self._view = view
+        self._schema = schema
+        self._state = state
+        self._clock = clock
+        self._modules = {m.name: m for m in modules}
+
+    def prepare(self, request: Any) -> GetQuery:
+        """Checks a GetRequest; raises GnmiError for what cannot be answered."""
+        encoding = parse_encoding(request.encoding)
+        try:
+            data_type = DataType(request.type)
+        except ValueError:
+            raise GnmiError.invalid_argument(f"unknown Get type {request.type}") from None
+        depth = get_depth(request.extension)
+        models = self._models(request.use_models)
+        prefix_msg = request.prefix if request.HasField("prefix") else None
+        prefix_path = to_data_path(None, prefix_msg) if prefix_msg is not None else None
+        paths = list(request.path) or [gnmi_pb2.Path()]
+        queries = []
+        for message in paths:
+            path = to_data_path(message, prefix_msg)
+            shape = self._view.shape(path)
+            if models is not None and shape.module is not None and shape.module not in models:
+                raise GnmiError.not_found(
+                    f"{path_text(path)} is defined by {shape.module}, which use_models leaves out"
+                )
+            needs_state = data_type is not DataType.CONFIG and shape.state
+            queries.append(_PathQuery(message, path, shape, needs_state))
+        concrete = prefix_path is None or self._view.shape(prefix_path).concrete
+        echo, relative_to = _response_prefix(prefix_msg, prefix_path, concrete)
+        return GetQuery(echo, relative_to, tuple(queries), data_type, encoding, depth, models)
+
+    def respond(self, query: GetQuery) -> Any:
+        """The GetResponse: one Notification per requested path, in request order."""
+        return gnmi_pb2.GetResponse(
+            notification=[self._notification(query, q) for q in query.queries]
+        )
+
+    def _notification(self, query: GetQuery, q: _PathQuery) -> Any:
+        timestamp = timestamp_ns(self._clock)
+        notification = gnmi_pb2.Notification(timestamp=timestamp)
+        if query.prefix is not None:
+            notification.prefix.CopyFrom(query.prefix)
+        if not q.shape.reaches(query.data_type):
+            return notification
+        tree = self._running.running.tree
+        if q.needs_state:
+            tree = self._state.read(tree, selection_for(q.path))
+        matches = self._view.lookup(tree, q.path)
+        if not matches and q.shape.concrete:
+            raise GnmiError.not_found(f"{path_text(q.path)}: no data")
+        origin = q.message.origin if query.prefix is None or not query.prefix.origin else ""
+        updates = notification.update
+        for concrete, value in matches:
+            shown = self._filtered(query, concrete, value, q.shape)
+            if shown is EMPTY:
+                continue
+            for update in encode_updates(
+                concrete, shown, query.encoding, self._schema, prefix=query.relative_to
+            ):
+                if origin:
+                    update.path.origin = origin
+                updates.append(update)
+        return notification
+
+    def _filtered(self, query: GetQuery, path: DataPath, value: Any, shape: Shape) -> Any:
+        if query.models is not None:
+            value = self._in_models(path, value, query.models)
+            if value is EMPTY:
+                return EMPTY
+        if query.data_type is not DataType.ALL:
+            value = self._view.prune(path, value, query.data_type)
+            if value is EMPTY:
+                return EMPTY
+        return limit_depth(value, query.depth)
+
+    def _in_models(self, path: DataPath, value: Any, models: frozenset[str]) -> Any:
+        if path.elems:
+            module = self._view.info_of(DataPath(path.elems[:1])).module
+            return value if module in models else EMPTY
+        if not isinstance(value, dict):
+            return value
+        kept = {k: v for k, v in value.items() if k.partition(":")[0] in models}
+        return kept if kept else EMPTY
+
+    def _models(self, use_models: Sequence[Any]) -> frozenset[str] | None:
+        if not use_models:
+            return None
+        names = {TYPES_MODULE}
+        for model in use_models:
+            ours = self._modules.get(model.name)
+            if (
+                ours is None
+                or (model.organization and model.organization != ours.organization)
+                or (model.version and model.version != ours.revision)
+            ):
+                listed = ", ".join(f"{m.name} {m.revision}" for m in self._modules.values())
+                raise GnmiError.unimplemented(
+                    f"model {model.name!r} {model.version or ''} is not supported; "
+                    f"Capabilities lists: {listed}".replace("  ", " ")
+                )
+            names.add(ours.name)
+        return frozenset(names)
+
+
+def _response_prefix(
+    prefix: Any, prefix_path: DataPath | None, concrete: bool
+) -> tuple[Any, DataPath | None]:
+    """The prefix to echo and the path response paths are relative to.
+
+    The request's prefix is echoed as is (target included, never invented). A prefix that
+    expands to several nodes (wildcards, unkeyed lists) cannot be echoed, as responses
+    carry no wildcards: then only its origin and target are echoed and response paths
+    are absolute.
+    """
+    if prefix is None or prefix_path is None:
+        return None, None
+    echo = gnmi_pb2.Path()
+    echo.CopyFrom(prefix)
+    if not concrete:
+        del echo.elem[:]
+        del echo.element[:]
+        return echo, None
+    return echo, prefix_path

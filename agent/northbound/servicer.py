@@ -1,0 +1,180 @@
+"""The gNMI service: authorises each call, runs it, turns failures into gRPC status.
+
+Authentication happens before (AuthInterceptor); here each RPC checks what the caller's
+role allows, hands the request to its handler and ends the call with the handler's
+GnmiError code when it fails. Every Set and every refusal is written to the audit log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+from typing import Any, Protocol
+
+import grpc
+
+from agent.gnmi.errors import GnmiError
+from agent.gnmi.pb import gnmi_pb2_grpc
+from agent.northbound.authz import check_read, check_write
+from agent.northbound.extensions import check_capabilities
+from agent.northbound.get import GetHandler
+from agent.northbound.set import SetHandler, SetPlan
+from agent.security.audit import AuditLog, AuditOperation, Outcome
+from agent.security.users import User
+
+log = logging.getLogger(__name__)
+
+SERVICE = "gnmi.gNMI"
+CAPABILITIES = f"/{SERVICE}/Capabilities"
+GET = f"/{SERVICE}/Get"
+SET = f"/{SERVICE}/Set"
+SUBSCRIBE = f"/{SERVICE}/Subscribe"
+MAX_STATUS_CHARS = 4096
+
+
+class SubscribeHandler(Protocol):
+    """Serves one Subscribe RPC for an authenticated user (provided by telemetry)."""
+
+    def __call__(
+        self, requests: AsyncIterator[Any], context: Any, user: User
+    ) -> AsyncIterator[Any]: ...
+
+
+class GnmiServicer(gnmi_pb2_grpc.gNMIServicer):  # type: ignore[misc]
+    """gNMI 0.10.0: Capabilities, Get and Set here; Subscribe through ``subscribe``."""
+
+    def __init__(
+        self,
+        *,
+        capabilities: Any,
+        get: GetHandler,
+        set_: SetHandler,
+        current_user: Callable[[], User],
+        audit: AuditLog,
+        subscribe: SubscribeHandler | None = None,
+    ) -> None:
+        self._capabilities = capabilities
+        self._get = get
+        self._set = set_
+        self._user = current_user
+        self._audit = audit
+        self._subscribe = subscribe
+
+    async def Capabilities(self, request: Any, context: Any) -> Any:  # noqa: N802
+        try:
+            check_capabilities(request.extension)
+        except GnmiError as err:
+            await self._abort(context, err)
+        return self._capabilities
+
+    async def Get(self, request: Any, context: Any) -> Any:  # noqa: N802
+        user = self._user()
+        try:
+            check_read(user)
+        except GnmiError as err:
+            self._refused(GET, user, context, err)
+            await self._abort(context, err)
+        try:
+            query = self._get.prepare(request)
+            if query.needs_state:
+                return await asyncio.to_thread(self._get.respond, query)
+            return self._get.respond(query)
+        except GnmiError as err:
+            await self._abort(context, err)
+        except Exception:
+            log.exception("Get failed")
+            await self._abort(context, GnmiError.internal("Get failed; see the agent's log"))
+
+    async def Set(self, request: Any, context: Any) -> Any:  # noqa: N802
+        user = self._user()
+        plan: SetPlan | None = None
+        try:
+            check_write(user)
+            plan = self._set.plan(request)
+            meta = {"user": user.name, "peer": context.peer(), "rpc": SET}
+            outcome = await self._set.run(plan, meta)
+        except GnmiError as err:
+            denied = err.code is grpc.StatusCode.PERMISSION_DENIED
+            self._audit.record(
+                SET,
+                Outcome.DENIED if denied else Outcome.FAILED,
+                user=user,
+                peer=context.peer(),
+                code=err.code,
+                message=err.message,
+                operations=_audit_operations(request, plan),
+            )
+            await self._abort(context, err)
+        except Exception:
+            log.exception("Set failed")
+            internal = GnmiError.internal("Set failed; see the agent's log")
+            self._audit.record(
+                SET,
+                Outcome.FAILED,
+                user=user,
+                peer=context.peer(),
+                code=internal.code,
+                message=internal.message,
+                operations=_audit_operations(request, plan),
+            )
+            await self._abort(context, internal)
+        self._audit.record(
+            SET,
+            Outcome.OK,
+            user=user,
+            peer=context.peer(),
+            message=outcome.summary,
+            operations=_audit_operations(request, plan),
+        )
+        return outcome.response
+
+    async def Subscribe(  # noqa: N802
+        self, request_iterator: AsyncIterator[Any], context: Any
+    ) -> AsyncIterator[Any]:
+        user = self._user()
+        try:
+            check_read(user)
+        except GnmiError as err:
+            self._refused(SUBSCRIBE, user, context, err)
+            await self._abort(context, err)
+        if self._subscribe is None:
+            await self._abort(
+                context, GnmiError.unimplemented("Subscribe is not available on this agent")
+            )
+        assert self._subscribe is not None
+        async for response in self._subscribe(request_iterator, context, user):
+            yield response
+
+    def _refused(self, rpc: str, user: User, context: Any, err: GnmiError) -> None:
+        self._audit.record(
+            rpc, Outcome.DENIED, user=user, peer=context.peer(), code=err.code, message=err.message
+        )
+
+    @staticmethod
+    async def _abort(context: Any, err: GnmiError) -> Any:
+        await context.abort(err.code, bounded(err.message))
+        raise AssertionError("abort() returns only by raising")  # pragma: no cover
+
+
+def bounded(message: str, limit: int = MAX_STATUS_CHARS) -> str:
+    """``message`` cut to ``limit`` characters: status messages travel in HTTP/2 trailers,
+    which clients cap (16 KiB by default), and may quote a client's huge value."""
+    if len(message) <= limit:
+        return message
+    return f"{message[:limit]}... ({len(message) - limit} more characters)"
+
+
+def _audit_operations(request: Any, plan: SetPlan | None) -> list[AuditOperation]:
+    if plan is not None:
+        return [AuditOperation(o.op.name.lower(), str(o.path)) for o in plan.operations]
+    ops = [AuditOperation("delete", _text(p)) for p in request.delete]
+    ops += [AuditOperation("replace", _text(u.path)) for u in request.replace]
+    ops += [AuditOperation("update", _text(u.path)) for u in request.update]
+    ops += [AuditOperation("union_replace", _text(u.path)) for u in request.union_replace]
+    return ops
+
+
+def _text(path: Any) -> str:
+    parts = [e.name + "".join(f"[{k}={v}]" for k, v in sorted(e.key.items())) for e in path.elem]
+    return "/" + "/".join(parts or list(path.element))
