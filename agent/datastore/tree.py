@@ -44,11 +44,40 @@ def entry_keys(entry: Any, keys: tuple[str, ...]) -> tuple[str, ...] | None:
     return tuple(values)
 
 
+class _Positions:
+    """Where each entry of recently edited lists sits, so a transaction of many edits to
+    one long list finds entries by key without scanning it each time. Holds the few
+    most recent lists only."""
+
+    LIMIT = 8
+
+    def __init__(self) -> None:
+        self._known: dict[int, tuple[list[Any], dict[tuple[str, ...], int]]] = {}
+
+    def of(self, entries: list[Any], keys: tuple[str, ...]) -> dict[tuple[str, ...], int]:
+        found = self._known.get(id(entries))
+        if found is not None and found[0] is entries:
+            return found[1]
+        positions: dict[tuple[str, ...], int] = {}
+        for n, entry in enumerate(entries):
+            key = entry_keys(entry, keys)
+            if key is not None:
+                positions.setdefault(key, n)
+        self.remember(entries, positions)
+        return positions
+
+    def remember(self, entries: list[Any], positions: dict[tuple[str, ...], int]) -> None:
+        self._known[id(entries)] = (entries, positions)
+        while len(self._known) > self.LIMIT:
+            del self._known[next(iter(self._known))]
+
+
 class TreeOps:
     """Reads and edits trees of one schema."""
 
     def __init__(self, nav: SchemaNavigator) -> None:
         self.nav = nav
+        self._positions = _Positions()
 
     # --- reading --------------------------------------------------------------------
 
@@ -325,11 +354,11 @@ class TreeOps:
         child, elem = infos[i], elems[i]
         last = i == len(elems) - 1
         if child.kind is NodeKind.LIST and elem.keys:
-            entries = list(obj.get(child.member) or [])
+            original = obj.get(child.member) or []
+            entries = list(original)
             wanted = tuple(dict(elem.keys)[k] for k in child.keys)
-            pos = next(
-                (n for n, e in enumerate(entries) if entry_keys(e, child.keys) == wanted), None
-            )
+            positions = self._positions.of(original, child.keys)
+            pos = positions.get(wanted)
             current = entries[pos] if pos is not None else None
             if last:
                 new = self._merge(current, value, child) if merge and current else value
@@ -341,9 +370,11 @@ class TreeOps:
                 )
                 new = self._set(base, child, elems, infos, i + 1, value, merge)
             if pos is None:
+                positions = {**positions, wanted: len(entries)}
                 entries.append(new)
             else:
                 entries[pos] = new
+            self._positions.remember(entries, positions)
             obj[child.member] = entries
         elif last:
             current = obj.get(child.member)
@@ -406,9 +437,7 @@ class TreeOps:
         if child.kind is NodeKind.LIST and elem.keys:
             wanted = tuple(dict(elem.keys)[k] for k in child.keys)
             entries = list(obj[child.member])
-            pos = next(
-                (n for n, e in enumerate(entries) if entry_keys(e, child.keys) == wanted), None
-            )
+            pos = self._positions.of(obj[child.member], child.keys).get(wanted)
             if pos is None:
                 return node
             if last:

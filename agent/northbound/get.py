@@ -14,6 +14,10 @@ Answers per path:
 
 Configuration is reported as configured (defaults are not filled in); the ``state``
 containers show the values the hardware runs, defaults included.
+
+Two caches keep repeated Gets cheap: checked requests by their wire bytes (checking
+depends only on the schema), and the encoded updates of configuration-only paths by
+running version (configuration changes only by commits). Driver state is never cached.
 """
 
 from __future__ import annotations
@@ -31,10 +35,16 @@ from agent.gnmi.schema_info import SchemaInfo
 from agent.gnmi.timestamps import timestamp_ns
 from agent.mapping.state_tree import Selection
 from agent.northbound.extensions import get_depth
+from agent.northbound.lru import Lru
 from agent.northbound.selection import selection_for
 from agent.northbound.view import EMPTY, DataType, DataView, Shape, limit_depth
 from agent.schema.library import ModuleInfo
 from agent.schema.path import DataPath
+
+QUERY_CACHE_SIZE = 1024
+UPDATE_CACHE_SIZE = 1024
+MAX_CACHED_BYTES = 64 * 1024
+"""Encoded updates above this size are not cached (big trees are rarely re-read)."""
 
 TYPES_MODULE = "edge-types"
 """Defines identities and types only; always in use (chipset values refer to it)."""
@@ -67,6 +77,7 @@ class _PathQuery:
 class GetQuery:
     """A checked GetRequest, ready to be answered."""
 
+    key: bytes  # the request's wire form
     prefix: Any  # the echoed prefix for every Notification, or None
     relative_to: DataPath | None  # response paths are relative to this
     queries: tuple[_PathQuery, ...]
@@ -99,9 +110,19 @@ class GetHandler:
         self._state = state
         self._clock = clock
         self._modules = {m.name: m for m in modules}
+        self._queries: Lru[bytes, GetQuery] = Lru(QUERY_CACHE_SIZE)
+        self._updates: Lru[tuple[bytes, int, int], list[Any]] = Lru(UPDATE_CACHE_SIZE)
 
     def prepare(self, request: Any) -> GetQuery:
         """Checks a GetRequest; raises GnmiError for what cannot be answered."""
+        key = request.SerializeToString(deterministic=True)
+        query = self._queries.get(key)
+        if query is None:
+            query = self._prepare(request, key)
+            self._queries.put(key, query)
+        return query
+
+    def _prepare(self, request: Any, key: bytes) -> GetQuery:
         encoding = parse_encoding(request.encoding)
         try:
             data_type = DataType(request.type)
@@ -124,29 +145,41 @@ class GetHandler:
             queries.append(_PathQuery(message, path, shape, needs_state))
         concrete = prefix_path is None or self._view.shape(prefix_path).concrete
         echo, relative_to = _response_prefix(prefix_msg, prefix_path, concrete)
-        return GetQuery(echo, relative_to, tuple(queries), data_type, encoding, depth, models)
+        return GetQuery(key, echo, relative_to, tuple(queries), data_type, encoding, depth, models)
 
     def respond(self, query: GetQuery) -> Any:
         """The GetResponse: one Notification per requested path, in request order."""
         return gnmi_pb2.GetResponse(
-            notification=[self._notification(query, q) for q in query.queries]
+            notification=[self._notification(query, i) for i in range(len(query.queries))]
         )
 
-    def _notification(self, query: GetQuery, q: _PathQuery) -> Any:
-        timestamp = timestamp_ns(self._clock)
-        notification = gnmi_pb2.Notification(timestamp=timestamp)
+    def _notification(self, query: GetQuery, index: int) -> Any:
+        q = query.queries[index]
+        notification = gnmi_pb2.Notification(timestamp=timestamp_ns(self._clock))
         if query.prefix is not None:
             notification.prefix.CopyFrom(query.prefix)
         if not q.shape.reaches(query.data_type):
             return notification
-        tree = self._running.running.tree
+        running = self._running.running
         if q.needs_state:
-            tree = self._state.read(tree, selection_for(q.path))
+            tree = self._state.read(running.tree, selection_for(q.path))
+            notification.update.extend(self._updates_of(query, q, tree))
+            return notification
+        key = (query.key, index, running.version)
+        updates = self._updates.get(key)
+        if updates is None:
+            updates = self._updates_of(query, q, running.tree)
+            if sum(u.ByteSize() for u in updates) <= MAX_CACHED_BYTES:
+                self._updates.put(key, updates)
+        notification.update.extend(updates)
+        return notification
+
+    def _updates_of(self, query: GetQuery, q: _PathQuery, tree: dict[str, Any]) -> list[Any]:
         matches = self._view.lookup(tree, q.path)
         if not matches and q.shape.concrete:
             raise GnmiError.not_found(f"{path_text(q.path)}: no data")
         origin = q.message.origin if query.prefix is None or not query.prefix.origin else ""
-        updates = notification.update
+        updates: list[Any] = []
         for concrete, value in matches:
             shown = self._filtered(query, concrete, value, q.shape)
             if shown is EMPTY:
@@ -157,7 +190,7 @@ class GetHandler:
                 if origin:
                     update.path.origin = origin
                 updates.append(update)
-        return notification
+        return updates
 
     def _filtered(self, query: GetQuery, path: DataPath, value: Any, shape: Shape) -> Any:
         if query.models is not None:

@@ -19,13 +19,13 @@ filtered list entry so that entries stay identifiable.
 from __future__ import annotations
 
 import enum
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Final
 
 from agent.datastore.errors import DatastoreError
 from agent.datastore.tree import TreeOps, key_text
 from agent.gnmi.errors import GnmiError, path_text
+from agent.northbound.lru import Lru
 from agent.northbound.status import gnmi_error
 from agent.schema.nav import NodeInfo, NodeKind, SchemaNavigator
 from agent.schema.path import ANY_DEPTH, ANY_ONE, DataPath, PathElem
@@ -78,14 +78,10 @@ class DataView:
     def __init__(self, ops: TreeOps, *, max_shapes: int = 4096, max_indexes: int = 64) -> None:
         self._ops = ops
         self._nav: SchemaNavigator = ops.nav
-        self._shapes: dict[ShapeKey, Shape] = {}
-        self._max_shapes = max_shapes
-        self._below: dict[int, tuple[bool, bool]] = {}
+        self._shapes: Lru[ShapeKey, Shape] = Lru(max_shapes)
+        self._below: dict[int, tuple[bool, bool]] = {}  # per schema node: fixed size
         self._applied: dict[int, frozenset[str]] = {}
-        self._indexes: OrderedDict[int, tuple[list[Any], dict[tuple[str, ...], Any]]] = (
-            OrderedDict()
-        )
-        self._max_indexes = max_indexes
+        self._indexes: Lru[int, tuple[list[Any], dict[tuple[str, ...], Any]]] = Lru(max_indexes)
 
     @property
     def nav(self) -> SchemaNavigator:
@@ -103,9 +99,7 @@ class DataView:
         found = self._shapes.get(key)
         if found is None:
             found = self._shape(path)
-            if len(self._shapes) >= self._max_shapes:
-                self._shapes.clear()
-            self._shapes[key] = found
+            self._shapes.put(key, found)
         return found
 
     def _shape(self, path: DataPath) -> Shape:
@@ -235,16 +229,13 @@ class DataView:
         """A key index of an immutable list, cached while the list is alive and recent."""
         cached = self._indexes.get(id(entries))
         if cached is not None and cached[0] is entries:
-            self._indexes.move_to_end(id(entries))
             return cached[1]
         index: dict[tuple[str, ...], Any] = {}
         for entry in entries:
             entry_key = _keys_of(entry, keys)
             if entry_key is not None:
                 index.setdefault(entry_key, entry)
-        self._indexes[id(entries)] = (entries, index)
-        while len(self._indexes) > self._max_indexes:
-            self._indexes.popitem(last=False)
+        self._indexes.put(id(entries), (entries, index))  # the list is kept alive with it
         return index
 
     # --- filters --------------------------------------------------------------------

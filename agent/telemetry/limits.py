@@ -1,0 +1,53 @@
+"""Telemetry limits and defaults, all configurable from the composition root."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+MS = 1_000_000
+S = 1_000_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class TelemetryLimits:
+    """Caps (answered with RESOURCE_EXHAUSTED) and the intervals the target chooses.
+
+    - ``max_sessions``, ``max_sessions_per_client``: Subscribe RPCs open at once on the
+      server and per client (user name, else peer address).
+    - ``max_paths``: subscriptions in one SubscriptionList.
+    - ``max_pending``: leaf values (and deletes) queued for one collector; coalescing keeps
+      a slow collector far below it (at most one pending value per leaf it subscribed
+      to), so reaching it ends that stream instead of growing memory.
+    - ``min_sample_interval_ns``: the floor for paths the hardware is not read for
+      (configuration only); hardware paths use the largest minimum of the devices
+      they reach (driver capabilities).
+    - ``change_poll_interval_ns``: how often state under ON_CHANGE subscriptions is read
+      when no driver event reports the change (never below the devices' minimum).
+    - ``target_defined_interval_ns``: the sample interval of counters in TARGET_DEFINED
+      subscriptions that give none.
+    - ``max_updates_per_notification``: how many leaves of one container share one
+      Notification (1 turns bundling off, as gNMI 3.5.2.1 asks targets to allow).
+    """
+
+    max_sessions: int = 256
+    max_sessions_per_client: int = 32
+    max_paths: int = 256
+    max_pending: int = 1_000_000
+    min_sample_interval_ns: int = 100 * MS
+    change_poll_interval_ns: int = 1 * S
+    target_defined_interval_ns: int = 10 * S
+    max_updates_per_notification: int = 256
+
+    def __post_init__(self) -> None:
+        for name in (
+            "max_sessions",
+            "max_sessions_per_client",
+            "max_paths",
+            "max_pending",
+            "min_sample_interval_ns",
+            "change_poll_interval_ns",
+            "target_defined_interval_ns",
+            "max_updates_per_notification",
+        ):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1")
