@@ -209,7 +209,7 @@ def build_agent(
     store = ConfigStore(state_dir, clock=clock)
     datastore = Datastore(schema, pool, store, clock)
     state = StateReader(LiveDrivers(pool))
-    users = UserStore(settings.users_file, scrypt=scrypt)
+    users = UserStore(settings.users_file, scrypt=scrypt, recheck_s=0.5)
     audit = AuditLog.in_state_dir(
         state_dir, max_bytes=settings.audit.max_bytes, keep=settings.audit.keep, clock=clock
     )

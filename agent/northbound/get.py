@@ -43,8 +43,8 @@ from agent.schema.path import DataPath
 
 QUERY_CACHE_SIZE = 1024
 UPDATE_CACHE_SIZE = 1024
-MAX_CACHED_BYTES = 64 * 1024
-"""Encoded updates above this size are not cached (big trees are rarely re-read)."""
+UPDATE_CACHE_BYTES = 32 * 1024 * 1024
+"""Encoded updates kept at most (larger answers are not cached)."""
 
 TYPES_MODULE = "edge-types"
 """Defines identities and types only; always in use (chipset values refer to it)."""
@@ -61,7 +61,7 @@ class RunningSource(Protocol):
 
     @property
     def running(self) -> Any:
-        """A snapshot with a ``tree`` attribute (RFC 7951 configuration)."""
+        """A snapshot with ``tree`` (RFC 7951 configuration) and ``version``."""
         ...
 
 
@@ -111,7 +111,9 @@ class GetHandler:
         self._clock = clock
         self._modules = {m.name: m for m in modules}
         self._queries: Lru[bytes, GetQuery] = Lru(QUERY_CACHE_SIZE)
-        self._updates: Lru[tuple[bytes, int, int], list[Any]] = Lru(UPDATE_CACHE_SIZE)
+        self._updates: Lru[tuple[bytes, int, int], list[Any]] = Lru(
+            UPDATE_CACHE_SIZE, budget=UPDATE_CACHE_BYTES, weigh=_size_of
+        )
 
     def prepare(self, request: Any) -> GetQuery:
         """Checks a GetRequest; raises GnmiError for what cannot be answered."""
@@ -169,8 +171,7 @@ class GetHandler:
         updates = self._updates.get(key)
         if updates is None:
             updates = self._updates_of(query, q, running.tree)
-            if sum(u.ByteSize() for u in updates) <= MAX_CACHED_BYTES:
-                self._updates.put(key, updates)
+            self._updates.put(key, updates)
         notification.update.extend(updates)
         return notification
 
@@ -230,6 +231,10 @@ class GetHandler:
                 )
             names.add(ours.name)
         return frozenset(names)
+
+
+def _size_of(updates: list[Any]) -> int:
+    return sum(u.ByteSize() for u in updates)
 
 
 def _response_prefix(

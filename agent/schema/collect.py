@@ -32,7 +32,7 @@ from yangson.schemanode import (
 )
 
 from agent.schema.path import DataPath, PathElem
-from agent.schema.refusal import Refusal, Rule
+from agent.schema.refusal import Refusal, Rule, shorten
 
 
 def collect_refusals(
@@ -369,15 +369,15 @@ def _readable(xpath: str) -> str:
 def _text(value: Any) -> str:
     if isinstance(value, tuple) and len(value) == 2:
         return _show_identity(value)
-    return value if isinstance(value, str) else json.dumps(value, default=str)
+    return shorten(value if isinstance(value, str) else json.dumps(value, default=str))
 
 
 def _show(value: Any) -> str:
     if isinstance(value, tuple) and len(value) == 2:
         return _show_identity(value)
     if isinstance(value, str):
-        return repr(value)
-    return str(value)
+        return repr(shorten(value))
+    return shorten(str(value))
 
 
 def _show_identity(value: Any) -> str:

@@ -17,7 +17,7 @@ from yangson.schemanode import (
 )
 
 from agent.schema.path import DataPath, PathElem
-from agent.schema.refusal import Refusal, Rule
+from agent.schema.refusal import Refusal, Rule, shorten
 
 RawObject = dict[str, Any]
 
@@ -119,7 +119,7 @@ def _scalar_ok(value: Any, schema: TerminalNode, path: DataPath, refusals: list[
         return True
     expected = type_phrase(schema)
     refusals.append(
-        Refusal(path, Rule.TYPE, f"{json.dumps(value)} is not a valid {expected} value")
+        Refusal(path, Rule.TYPE, f"{shorten(json.dumps(value))} is not a valid {expected} value")
     )
     return False
 

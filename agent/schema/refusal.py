@@ -7,6 +7,16 @@ from enum import StrEnum
 
 from agent.schema.path import DataPath
 
+MAX_SHOWN = 80
+
+
+def shorten(text: str, limit: int = MAX_SHOWN) -> str:
+    """``text`` cut to ``limit`` characters with a note of how much was left out, so a
+    huge bad value never floods a message."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(text)} characters)"
+
 
 class Rule(StrEnum):
     """The kind of constraint a refusal reports."""

@@ -18,7 +18,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -155,9 +155,20 @@ class UserStore:
         *,
         scrypt: ScryptParams = DEFAULT_SCRYPT,
         cache_size: int = 1024,
+        recheck_s: float = 0.0,
+        monotonic_ns: Callable[[], int] = time.monotonic_ns,
     ) -> None:
-        """``scrypt`` sets the cost of newly hashed passwords; stored hashes keep theirs."""
+        """``scrypt`` sets the cost of newly hashed passwords; stored hashes keep theirs.
+
+        ``recheck_s`` lets verified logins skip looking at the file for that long (a
+        server passes a fraction of a second: changes made by another process, such as
+        ``edge-agent user passwd``, then take effect within it; this store's own changes
+        take effect at once).
+        """
         self._path = path
+        self._recheck_ns = int(recheck_s * 1_000_000_000)
+        self._monotonic_ns = monotonic_ns
+        self._checked_ns = 0
         self._scrypt = scrypt
         self._cache_size = cache_size
         self._secret = os.urandom(32)
@@ -294,6 +305,14 @@ class UserStore:
         """The snapshot matching the file now, reloading (and dropping the cache) on change."""
         with self._lock:
             snapshot = self._snapshot
+            now = self._monotonic_ns()
+            if (
+                snapshot is not None
+                and self._recheck_ns
+                and now - self._checked_ns < self._recheck_ns
+            ):
+                return snapshot
+            self._checked_ns = now
             signature = self._signature()
             if (
                 snapshot is not None
@@ -326,6 +345,8 @@ class UserStore:
             write_atomic(self._path, _serialise(records), mode=0o600)
         finally:
             os.close(fd)
+        with self._lock:
+            self._checked_ns = 0  # this store's own change is seen at once
         self._current()
 
 

@@ -3,9 +3,26 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import Enum
 
 MS = 1_000_000
 S = 1_000_000_000
+
+
+class Bundling(Enum):
+    """What one Notification may carry (gNMI 3.5.2.1 asks targets to let this be set).
+
+    - LEAF: one leaf (no bundling);
+    - CONTAINER: the leaves of one container, e.g. the counters of one port;
+    - SAMPLE: leaves of several containers under one top-level node observed at the same
+      time (one sample), e.g. the counters of many ports: fewer, larger messages.
+
+    Every mode stops at ``max_updates_per_notification`` leaves.
+    """
+
+    LEAF = "leaf"
+    CONTAINER = "container"
+    SAMPLE = "sample"
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,8 +42,8 @@ class TelemetryLimits:
       when no driver event reports the change (never below the devices' minimum).
     - ``target_defined_interval_ns``: the sample interval of counters in TARGET_DEFINED
       subscriptions that give none.
-    - ``max_updates_per_notification``: how many leaves of one container share one
-      Notification (1 turns bundling off, as gNMI 3.5.2.1 asks targets to allow).
+    - ``bundling``, ``max_updates_per_notification``: what a Notification may carry and
+      at most how many leaves (see Bundling).
     """
 
     max_sessions: int = 256
@@ -36,6 +53,7 @@ class TelemetryLimits:
     min_sample_interval_ns: int = 100 * MS
     change_poll_interval_ns: int = 1 * S
     target_defined_interval_ns: int = 10 * S
+    bundling: Bundling = Bundling.CONTAINER
     max_updates_per_notification: int = 256
 
     def __post_init__(self) -> None:

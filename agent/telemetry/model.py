@@ -112,6 +112,7 @@ class ErrorKind(Enum):
     NOT_FOUND = "not-found"
     RESOURCE_EXHAUSTED = "resource-exhausted"
     UNAVAILABLE = "unavailable"
+    UNSUPPORTED = "unsupported"
 
 
 class TelemetryError(Exception):

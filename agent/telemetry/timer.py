@@ -79,16 +79,12 @@ class ManualTimer:
         """Returns when the waiting task has nothing to do before its next deadline."""
         while True:
             for _ in range(3):
-                await asyncio.sleep(0)  # let callbacks from other threads run first
+                await asyncio.sleep(0)  # callbacks queued from other threads run first
             wake = self._wake
             if self._waiting.is_set() and wake is not None and not wake.is_set():
                 return
-            await self._waiting.wait()
-            if self._waiting.is_set() and self._wake is not None and not self._wake.is_set():
-                for _ in range(3):
-                    await asyncio.sleep(0)
-                if self._waiting.is_set() and self._wake is not None and not self._wake.is_set():
-                    return
+            if not self._waiting.is_set():
+                await self._waiting.wait()
 
     async def advance(self, seconds: float = 0.0, *, ns: int = 0) -> None:
         """Moves the clock forward, running everything that falls due on the way."""

@@ -51,6 +51,8 @@ class AgentProcess:
         self.stderr = ""
         self.port = 0
         self.returncode: int | None = None
+        self._pumps: list[threading.Thread] = []
+        self._stderr: list[str] = []
 
     def start(self) -> AgentProcess:
         command = [
@@ -74,7 +76,12 @@ class AgentProcess:
             stderr=subprocess.PIPE,
             text=True,
         )
-        threading.Thread(target=self._pump, daemon=True).start()
+        self._pumps = [
+            threading.Thread(target=self._pump, daemon=True),
+            threading.Thread(target=self._pump_stderr, daemon=True),
+        ]
+        for pump in self._pumps:
+            pump.start()
         while True:
             try:
                 line = self.lines.get(timeout=START_TIMEOUT)
@@ -97,6 +104,10 @@ class AgentProcess:
             self.lines.put(line)
         self.lines.put(None)
 
+    def _pump_stderr(self) -> None:
+        assert self.process is not None and self.process.stderr is not None
+        self._stderr = [line for line in self.process.stderr]
+
     @property
     def ca_cert(self) -> Path:
         return self.state_dir / "tls" / "ca.crt"
@@ -110,10 +121,13 @@ class AgentProcess:
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
         try:
-            _, self.stderr = process.communicate(timeout=30)
+            process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             process.kill()
-            _, self.stderr = process.communicate()
+            process.wait()
+        for pump in self._pumps:
+            pump.join(10)
+        self.stderr = "".join(self._stderr)
         self.process = None
         self.returncode = process.returncode
         return process.returncode
@@ -153,15 +167,15 @@ class PygnmiWorker:
     def connect(
         self, name: str, agent: AgentProcess, user: str, password: str, **options: Any
     ) -> None:
-        if "insecure" not in options:
+        if "insecure" not in options and "path_cert" not in options:
             options["path_root"] = str(agent.ca_cert)
+        options.setdefault("gnmi_timeout", 20)
         self.call(
             "connect",
             client=name,
             target=["127.0.0.1", agent.port],
             username=user,
             password=password,
-            gnmi_timeout=20,
             **options,
         )
 

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
+from agent.security.tls import ensure_tls_material
 from tests.integration.conftest import (
     ADMIN_PASSWORD,
     READER_PASSWORD,
@@ -112,3 +113,24 @@ def test_unauthenticated(pygnmi: PygnmiWorker, served: AgentProcess) -> None:
     assert error.code == "UNAUTHENTICATED"
     error = status(lambda: pygnmi.connect("nobody", served, "", ""))
     assert error.code == "UNAUTHENTICATED"
+
+
+def test_tls_is_verified_against_the_agents_ca(
+    pygnmi: PygnmiWorker, served: AgentProcess, tmp_path
+) -> None:
+    pygnmi.connect("verified", served, "admin", ADMIN_PASSWORD, path_cert=str(served.ca_cert))
+    assert pygnmi.call("capabilities", client="verified")["gnmi_version"] == "0.10.0"
+    pygnmi.call("close", client="verified")
+    stranger = tmp_path / "stranger"
+    ensure_tls_material(stranger)  # a CA the agent's certificate does not come from
+    error = status(
+        lambda: pygnmi.connect(
+            "fooled",
+            served,
+            "admin",
+            ADMIN_PASSWORD,
+            path_cert=str(stranger / "tls" / "ca.crt"),
+            gnmi_timeout=1,
+        )
+    )
+    assert "FutureTimeoutError" in error.details  # the handshake fails: never ready

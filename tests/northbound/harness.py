@@ -176,15 +176,15 @@ def path(text: str, *, origin: str = "", target: str = "") -> Any:
 
 
 def update_msg(text: str, value: bytes, *, ietf: bool = False) -> Any:
-    typed = gnmi_pb2.TypedValue(json_ietf_val=value) if ietf else gnmi_pb2.TypedValue(json_val=value)
+    typed = (
+        gnmi_pb2.TypedValue(json_ietf_val=value) if ietf else gnmi_pb2.TypedValue(json_val=value)
+    )
     return gnmi_pb2.Update(path=path(text), val=typed)
 
 
 def path_str(message: Any) -> str:
     """``/a/b[k=v]`` text of a gnmi.Path (for assertions)."""
-    parts = [
-        e.name + "".join(f"[{k}={v}]" for k, v in sorted(e.key.items())) for e in message.elem
-    ]
+    parts = [e.name + "".join(f"[{k}={v}]" for k, v in sorted(e.key.items())) for e in message.elem]
     return "/" + "/".join(parts)
 
 

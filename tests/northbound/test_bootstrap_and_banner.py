@@ -9,6 +9,7 @@ import pytest
 
 from agent.app import BOOTSTRAP_PASSWORD_ENV, BOOTSTRAP_PASSWORD_FILE, bootstrap_admin
 from agent.commands.serve import banner
+from agent.config import UserSettings
 from agent.schema.engine import SchemaEngine
 from agent.security.errors import AuthenticationError
 from agent.security.users import Role, UserStore
@@ -52,7 +53,7 @@ def test_nothing_is_created_when_users_exist(users: UserStore, tmp_path: Path) -
 
 def test_banner_tells_how_to_reach_the_agent(engine: SchemaEngine, tmp_path: Path) -> None:
     settings = agent_settings(tmp_path / "state", insecure=False)
-    settings = settings.replace(users=settings.users.__class__(bootstrap_admin="admin"))
+    settings = settings.replace(users=UserSettings(bootstrap_admin="admin"))
     agent = AgentThread(settings, schema=engine, users=False)
     bootstrap = agent.agent.bootstrap_admin(env={})
     agent.start()

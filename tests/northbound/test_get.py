@@ -140,7 +140,10 @@ def test_wildcard_matching_nothing_is_an_empty_notification(admin: Client) -> No
 
 def test_key_values_with_slashes_colons_spaces_and_equals(admin: Client) -> None:
     name = "tor-tf1/5 a=b:c"
-    entry = {"name": name, "config": {"name": name, "device": "tor-tf1", "index": 5, "speed": "10G"}}
+    entry = {
+        "name": name,
+        "config": {"name": name, "device": "tor-tf1", "index": 5, "speed": "10G"},
+    }
     admin.set(update=[(f"/ports/port[name={name}]", json.dumps(entry).encode())])
     got = values(admin.get(f"/ports/port[name={name}]/config/index"))
     assert got == {f"/ports/port[name={name}]/config/index": 5}
@@ -181,7 +184,9 @@ def test_operational_leaves_out_applied_configuration(admin: Client) -> None:
 
 
 def test_state_shows_what_the_hardware_runs(admin: Client) -> None:
-    state = values(admin.get("/ports/port[name=tor-tf1/1]/state"))["/ports/port[name=tor-tf1/1]/state"]
+    state = values(admin.get("/ports/port[name=tor-tf1/1]/state"))[
+        "/ports/port[name=tor-tf1/1]/state"
+    ]
     assert state["mtu"] == 9000 and state["speed"] == "100G"
     assert state["loopback"] == "none"  # defaults filled in by the state view
     device = values(admin.get("/platform/devices/device[name=tor-tf1]/state/oper-status"))
@@ -290,3 +295,17 @@ def test_reader_may_get_tenant_may_not(client_for) -> None:
     code, details = code_of(lambda: client_for("tenant-a").get(MTU))
     assert code is grpc.StatusCode.PERMISSION_DENIED
     assert "tenant" in details
+
+
+def test_repeated_gets_see_every_commit(admin: Client) -> None:
+    lag = "/ports/port[name=tor-tf1/1]/config/description"
+    for value in ("first", "second"):
+        assert values(admin.get(MTU)) == {MTU: 9000}  # answered again from the same version
+        admin.set(update=[(lag, json.dumps(value).encode())])
+        assert values(admin.get(lag)) == {lag: value}
+    admin.set(delete=[lag])
+    code, _ = code_of(lambda: admin.get(lag))
+    assert code is grpc.StatusCode.NOT_FOUND
+    admin.set(update=[(MTU, b"1500")])
+    assert values(admin.get(MTU)) == {MTU: 1500}
+    assert admin.get(MTU).notification[0].timestamp > 0

@@ -44,7 +44,7 @@ class RecordingState:
 @pytest.fixture
 def handler_and_reads(engine: SchemaEngine, site: dict[str, Any]):
     reads = RecordingState([])
-    running = SimpleNamespace(running=SimpleNamespace(tree=engine.normalise(site)))
+    running = SimpleNamespace(running=SimpleNamespace(tree=engine.normalise(site), version=1))
     handler = GetHandler(
         running,
         DataView(TreeOps(engine.nav)),

@@ -46,9 +46,7 @@ def test_capabilities_takes_no_extensions(admin: Client) -> None:
     assert code is grpc.StatusCode.INVALID_ARGUMENT
 
 
-@pytest.mark.parametrize(
-    ("user", "password"), [(None, None), ("admin", "wrong"), ("ghost", "x")]
-)
+@pytest.mark.parametrize(("user", "password"), [(None, None), ("admin", "wrong"), ("ghost", "x")])
 def test_every_rpc_needs_credentials(client_for, user, password, state_dir: Path) -> None:
     client = client_for(user, password)
     for call in (client.capabilities, lambda: client.get(MTU)):

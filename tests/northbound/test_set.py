@@ -52,7 +52,7 @@ def test_one_result_per_operation_in_request_order(admin: Client) -> None:
     desc = f"{PORT}/config/description"
     response = admin.set(
         delete=[desc],
-        replace=[(f"/ports/port[name=tor-tf1/3]/config/description", b'"legacy"')],
+        replace=[("/ports/port[name=tor-tf1/3]/config/description", b'"legacy"')],
         update=[(MTU, b"1600"), (desc, b'"new uplink"')],
     )
     assert [(path_str(r.path), r.op) for r in response.response] == [
@@ -187,6 +187,13 @@ def test_union_replace_is_unimplemented(admin: Client) -> None:
     request = gnmi_pb2.SetRequest(union_replace=[update_msg(MTU, b"1500")])
     code, _ = code_of(lambda: admin.set_request(request))
     assert code is grpc.StatusCode.UNIMPLEMENTED
+
+
+def test_unsupported_value_encoding_is_unimplemented(admin: Client) -> None:
+    update = gnmi_pb2.Update(path=path(MTU), val=gnmi_pb2.TypedValue(ascii_val="1500"))
+    code, details = code_of(lambda: admin.set_request(gnmi_pb2.SetRequest(update=[update])))
+    assert code is grpc.StatusCode.UNIMPLEMENTED
+    assert details.startswith("operation 0 (update /ports/port[name=tor-tf1/1]/config/mtu)")
 
 
 def test_empty_set_is_fine(admin: Client) -> None:

@@ -262,3 +262,11 @@ def test_modules_are_described_for_capabilities(engine: SchemaEngine) -> None:
     assert all(
         m.revision == "2026-11-26" and m.organization == "edge-agent" for m in by_name.values()
     )
+
+
+def test_a_huge_bad_value_is_shortened_in_the_message(engine: SchemaEngine, site: Tree) -> None:
+    _slice(site, "embb")["config"]["sd"] = "x" * 100_000
+    _port(site, "tor-tf1/1")["config"]["mtu"] = "9" * 100_000
+    refusals = engine.refusals(site)
+    assert len(refusals) == 2
+    assert all(len(r.message) < 300 and "characters)" in r.message for r in refusals)

@@ -173,3 +173,25 @@ def test_corrupt_database_is_reported(store: UserStore) -> None:
     store.path.write_text("not json")
     with pytest.raises(UserDatabaseError, match="not valid JSON"):
         store.authenticate("alice", "pw")
+
+
+def test_recheck_window_skips_the_file_but_not_own_changes(tmp_path) -> None:
+    from agent.security.passwords import ScryptParams
+    from agent.security.users import UserStore
+
+    now = [0]
+    fast = ScryptParams(n=16, r=1, p=1)
+    server = UserStore(
+        tmp_path / "users.json", scrypt=fast, recheck_s=0.5, monotonic_ns=lambda: now[0]
+    )
+    other = UserStore(tmp_path / "users.json", scrypt=fast)
+    server.add("ann", "admin", "one")
+    assert server.authenticate("ann", "one").name == "ann"
+    other.set_password("ann", "two")  # another process changes the file
+    now[0] += 100_000_000  # 0.1 s later: still within the window
+    assert server.cached_user("ann", "one") is not None
+    now[0] += 500_000_000  # past the window: the change is seen
+    assert server.cached_user("ann", "one") is None
+    server.set_password("ann", "three")  # its own change is seen at once
+    assert server.cached_user("ann", "two") is None
+    assert server.authenticate("ann", "three").name == "ann"

@@ -1,0 +1,161 @@
+"""Which entities (devices, ports, slices) a path or a change needs read from hardware."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any, Final
+
+from agent.mapping.model import PLATFORM, PORTS, SLICES, entries
+from agent.mapping.state_tree import ALL, Selection
+from agent.schema.path import ANY_DEPTH, ANY_ONE, DataPath, PathElem
+from agent.telemetry.flatten import path_key
+
+NOTHING: Final = frozenset[str]()
+EMPTY: Final = Selection(NOTHING, NOTHING, NOTHING)
+
+
+def selection_of(path: DataPath) -> Selection:
+    """The smallest Selection whose state covers the (possibly wildcard) ``path``."""
+    elems = path.elems
+    if not elems or elems[0].name in (ANY_ONE, ANY_DEPTH):
+        return ALL
+    top = elems[0].name
+    if top == "ports":
+        return Selection(NOTHING, _names(elems, 1, "port"), NOTHING)
+    if top == "slices":
+        return Selection(NOTHING, NOTHING, _names(elems, 1, "slice"))
+    if top == "platform":
+        devices = (
+            _names(elems, 2, "device") if len(elems) > 1 and elems[1].name == "devices" else None
+        )
+        return Selection(devices, NOTHING, NOTHING)
+    return EMPTY
+
+
+def _names(elems: tuple[PathElem, ...], index: int, list_name: str) -> frozenset[str] | None:
+    if len(elems) <= index or elems[index].name != list_name:
+        return None
+    name = dict(elems[index].keys).get("name")
+    if name is None or name == ANY_ONE:
+        return None
+    return frozenset((name,))
+
+
+def union(a: Selection, b: Selection) -> Selection:
+    """Everything either selection names."""
+
+    def both(x: frozenset[str] | None, y: frozenset[str] | None) -> frozenset[str] | None:
+        return None if x is None or y is None else x | y
+
+    return Selection(both(a.devices, b.devices), both(a.ports, b.ports), both(a.slices, b.slices))
+
+
+def is_empty(selection: Selection) -> bool:
+    return (
+        selection.devices == NOTHING
+        and selection.ports == NOTHING
+        and (selection.slices == NOTHING)
+    )
+
+
+class SiteIndex:
+    """Who is where in one running tree: ports per device, slices per port."""
+
+    def __init__(self, tree: Mapping[str, Any]) -> None:
+        self.device_of: dict[str, str] = {}
+        self.ports_of: dict[str, set[str]] = {}
+        self.slices_of: dict[str, set[str]] = {}
+        self.members_of: dict[str, list[str]] = {}
+        self.devices = [str(e["name"]) for e in entries(tree, PLATFORM, "devices", "device")]
+        self._keys: tuple[dict[str, str], dict[str, str], dict[str, str]] | None = None
+        for entry in entries(tree, PORTS, "port"):
+            device = str((entry.get("config") or {}).get("device", ""))
+            self.device_of[entry["name"]] = device
+            self.ports_of.setdefault(device, set()).add(entry["name"])
+        for entry in entries(tree, SLICES, "slice"):
+            members = [str(m["port"]) for m in entries(entry, "members", "member")]
+            self.members_of[entry["name"]] = members
+            for port in members:
+                self.slices_of.setdefault(port, set()).add(entry["name"])
+
+    def for_ports(self, ports: Iterable[str]) -> Selection:
+        """The ports and the slices they are members of."""
+        names = frozenset(ports)
+        slices = frozenset(s for p in names for s in self.slices_of.get(p, ()))
+        return Selection(NOTHING, names, slices)
+
+    def for_device(self, device: str) -> Selection:
+        """A device, its ports and the slices that span them."""
+        ports = self.ports_of.get(device, set())
+        return union(Selection(frozenset((device,)), NOTHING, NOTHING), self.for_ports(ports))
+
+    def devices_reached(self, selection: Selection) -> set[str] | None:
+        """The devices whose drivers a selection reads (None: possibly all of them)."""
+        found: set[str] = set()
+        if selection.devices is None or selection.ports is None or selection.slices is None:
+            return None
+        found.update(selection.devices)
+        for port in selection.ports:
+            device = self.device_of.get(port)
+            if device is None:
+                return None  # not there yet: it may appear on any device
+            found.add(device)
+        for name in selection.slices:
+            members = self.members_of.get(name)
+            if members is None:
+                return None
+            found.update(self.device_of[p] for p in members if p in self.device_of)
+        return found
+
+    def entities(self, selection: Selection) -> list[str]:
+        """The cache keys of the entities a selection names (existing ones only)."""
+        if self._keys is None:
+            self._keys = (
+                {d: _entity("platform", "devices", "device", d) for d in self.devices},
+                {p: _entity("ports", None, "port", p) for p in self.device_of},
+                {s: _entity("slices", None, "slice", s) for s in self.members_of},
+            )
+        out: list[str] = []
+        for names, keys in zip(
+            (selection.devices, selection.ports, selection.slices), self._keys, strict=True
+        ):
+            if names is None:
+                out += keys.values()
+            else:
+                out += [keys[n] for n in names if n in keys]
+        return out
+
+
+def _entity(top: str, middle: str | None, list_name: str, name: str) -> str:
+    elems = [PathElem(top)]
+    if middle:
+        elems.append(PathElem(middle))
+    elems.append(PathElem(list_name, (("name", name),)))
+    return path_key(DataPath(tuple(elems)))
+
+
+def touched(paths: Iterable[DataPath], index: SiteIndex) -> Selection:
+    """The entities whose state may change with changes at ``paths``."""
+    ports: set[str] = set()
+    slices: set[str] = set()
+    selection = EMPTY
+    for path in paths:
+        elems = path.elems
+        if len(elems) < 2:
+            if elems:
+                return ALL  # a whole top-level subtree
+            continue
+        top, entry = elems[0].name, elems[1]
+        name = dict(entry.keys).get("name")
+        if top == "ports" and name is not None:
+            ports.add(name)
+        elif top == "slices" and name is not None:
+            slices.add(name)
+        elif top == "platform" and len(elems) >= 3:
+            device = dict(elems[2].keys).get("name")
+            if device is not None:
+                selection = union(selection, index.for_device(device))
+        else:
+            return ALL
+    selection = union(selection, index.for_ports(ports))
+    return union(selection, Selection(NOTHING, NOTHING, frozenset(slices)))
