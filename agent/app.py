@@ -28,6 +28,7 @@ from agent.datastore.hardware import DevicePool
 from agent.datastore.persistence import ConfigStore
 from agent.drivers.interface import Driver
 from agent.drivers.registry import DriverRegistry
+from agent.durable_files import atomic_write, ensure_dir
 from agent.gnmi.schema_info import CachedSchema
 from agent.mapping.state_tree import StateReader
 from agent.northbound.arbitration import Arbiter
@@ -38,7 +39,6 @@ from agent.northbound.servicer import GnmiServicer, SubscribeHandler
 from agent.northbound.set import SetHandler
 from agent.northbound.view import DataView
 from agent.schema.engine import SchemaEngine
-from agent.security.atomic import ensure_private_directory, write_atomic
 from agent.security.audit import AuditLog, Outcome
 from agent.security.grpc_auth import AuthInterceptor
 from agent.security.passwords import DEFAULT_SCRYPT, ScryptParams
@@ -200,7 +200,7 @@ def build_agent(
     """
     clock = clock or SystemClock()
     state_dir = settings.state_dir
-    ensure_private_directory(state_dir)
+    ensure_dir(state_dir)
     schema = schema or SchemaEngine()
     drivers = registry or DriverRegistry.discover()
     for problem in drivers.load_errors:
@@ -287,8 +287,8 @@ def bootstrap_admin(
     if from_env:
         password_file.unlink(missing_ok=True)  # left from an earlier user database
     else:
-        ensure_private_directory(state_dir)
-        write_atomic(password_file, (password + "\n").encode("utf-8"), mode=0o600)
+        ensure_dir(state_dir)
+        atomic_write(password_file, (password + "\n").encode("utf-8"), mode=0o600)
     users.add(name, Role.ADMIN, password)
     log.warning("created the bootstrap admin %r", name)
     return Bootstrap(

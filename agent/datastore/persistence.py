@@ -51,7 +51,7 @@ from agent.datastore.persist_format import (
     encode_with_body,
     split_config,
 )
-from agent.datastore.persist_fs import (
+from agent.durable_files import (
     atomic_write,
     ensure_dir,
     remove_durably,

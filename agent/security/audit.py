@@ -23,7 +23,7 @@ from typing import Any, BinaryIO
 import grpc
 
 from agent.clock import Clock, SystemClock
-from agent.security.atomic import ensure_private_directory
+from agent.durable_files import ensure_dir
 from agent.security.users import User
 
 AUDIT_DIRNAME = "audit"
@@ -218,7 +218,7 @@ class AuditLog:
 
     def _open(self) -> BinaryIO:
         if self._file is None:
-            ensure_private_directory(self._directory)
+            ensure_dir(self._directory)
             fd = os.open(self._path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
             self._file = os.fdopen(fd, "ab")
             self._size = os.fstat(fd).st_size

@@ -32,7 +32,7 @@ from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from agent.clock import Clock, SystemClock
-from agent.security.atomic import ensure_private_directory, write_atomic
+from agent.durable_files import atomic_write, ensure_dir
 from agent.security.errors import TlsMaterialError
 from agent.security.users import validate_user_name
 
@@ -108,7 +108,7 @@ def ensure_tls_material(
         renew_before=timedelta(days=renew_before_days),
     )
     directory = state_dir / TLS_DIRNAME
-    ensure_private_directory(directory)
+    ensure_dir(directory)
     ca_cert_path = directory / CA_CERT_FILENAME
     ca_key_path = directory / CA_KEY_FILENAME
     server_cert_path = directory / SERVER_CERT_FILENAME
@@ -118,8 +118,8 @@ def ensure_tls_material(
     ca_created = loaded_ca is None
     if loaded_ca is None:
         ca_cert, ca_key = _create_ca(now, validity)
-        write_atomic(ca_key_path, _key_pem(ca_key), mode=0o600)
-        write_atomic(ca_cert_path, _cert_pem(ca_cert), mode=0o644)
+        atomic_write(ca_key_path, _key_pem(ca_key), mode=0o600)
+        atomic_write(ca_cert_path, _cert_pem(ca_cert), mode=0o644)
     else:
         ca_cert, ca_key = loaded_ca
 
@@ -131,8 +131,8 @@ def ensure_tls_material(
     server_cert_created = server_cert is None
     if server_cert is None:
         server_cert, server_key = _create_server_cert(ca_cert, ca_key, names, now, validity)
-        write_atomic(server_key_path, _key_pem(server_key), mode=0o600)
-        write_atomic(server_cert_path, _cert_pem(server_cert), mode=0o644)
+        atomic_write(server_key_path, _key_pem(server_key), mode=0o600)
+        atomic_write(server_cert_path, _cert_pem(server_cert), mode=0o644)
 
     return TlsMaterial(
         directory=directory,

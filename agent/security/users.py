@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from agent.security.atomic import ensure_private_directory, write_atomic
+from agent.durable_files import atomic_write, ensure_dir
 from agent.security.errors import AuthenticationError, AuthFailure, UserDatabaseError, UserError
 from agent.security.passwords import (
     DEFAULT_SCRYPT,
@@ -335,14 +335,14 @@ class UserStore:
     @contextlib.contextmanager
     def _writing(self) -> Iterator[dict[str, _Record]]:
         """Read-modify-write under an exclusive lock; writes only if the body succeeds."""
-        ensure_private_directory(self._path.parent)
+        ensure_dir(self._path.parent)
         lock_path = self._path.with_name(self._path.name + ".lock")
         fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             records = dict(_parse(self._path, self._read_content()))
             yield records
-            write_atomic(self._path, _serialise(records), mode=0o600)
+            atomic_write(self._path, _serialise(records), mode=0o600)
         finally:
             os.close(fd)
         with self._lock:

@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 
-from agent.datastore.persist_fs import temp_files
 from agent.datastore.persistence import ConfigStore
+from agent.durable_files import temp_files
 
 from .crash_writer import KEEP, base_trees, tree_for
 

@@ -1,4 +1,4 @@
-"""Durable file primitives for the state directory.
+"""Durable file primitives for the state directory (configuration, users, TLS, audit).
 
 Every file is replaced atomically: the new content goes to a temp file in the same
 directory, is flushed and fsynced, renamed over the final name, and the directory is
@@ -36,12 +36,16 @@ def ensure_dir(directory: Path) -> None:
     fsync_dir(directory.parent)
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Replaces ``path`` with ``data``; readers and a crash see the old or the new file."""
+def atomic_write(path: Path, data: bytes, *, mode: int = FILE_MODE) -> None:
+    """Replaces ``path`` with ``data``; readers and a crash see the old or the new file.
+
+    The temp file gets ``mode`` before any byte is written, so secrets never sit in a
+    file with wider permissions.
+    """
     fd, temp_name = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
-            os.fchmod(handle.fileno(), FILE_MODE)
+            os.fchmod(handle.fileno(), mode)
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
