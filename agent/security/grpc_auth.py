@@ -46,6 +46,7 @@ class AuthInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
         self._authenticator = authenticator
         self._audit = audit
         self._exempt = frozenset(exempt_methods)
+        self._wrapped: dict[str, tuple[grpc.RpcMethodHandler, grpc.RpcMethodHandler]] = {}
         self._user: contextvars.ContextVar[User | None] = contextvars.ContextVar(
             f"edge_agent_user_{id(self):x}", default=None
         )
@@ -66,11 +67,16 @@ class AuthInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
         method: str = handler_call_details.method
         if handler is None or method in self._exempt:
             return handler
-        metadata = tuple(handler_call_details.invocation_metadata or ())
-        return _wrap_handler(handler, lambda context: self._admit(method, metadata, context))
+        known = self._wrapped.get(method)
+        if known is not None and known[0] is handler:
+            return known[1]
+        wrapped = _wrap_handler(handler, lambda context: self._admit(method, context))
+        self._wrapped[method] = (handler, wrapped)  # one per method: bounded by the service
+        return wrapped
 
-    async def _admit(self, method: str, metadata: tuple[Any, ...], context: Any) -> None:
+    async def _admit(self, method: str, context: Any) -> None:
         """Authenticates the call or aborts it; remembers the user for the handler."""
+        metadata = tuple(context.invocation_metadata() or ())
         try:
             credentials = extract_credentials(metadata, peer_common_name(context.auth_context()))
             user = None
