@@ -77,7 +77,8 @@ class Flattener:
     def __init__(self, nav: SchemaNavigator) -> None:
         self._nav = nav
         self._reach = SchemaReach(nav)
-        self._tables: dict[tuple[int, bool], dict[str, tuple[int, NodeInfo | None]]] = {}
+        self._tables: dict[tuple[int, bool], dict[str, tuple[int, NodeInfo]]] = {}
+        self._layouts: dict[tuple[int, bool], dict[str, tuple[int, NodeInfo]] | None] = {}
 
     def config(self, tree: dict[str, Any]) -> list[Flat]:
         """Every container of configuration leaves in ``tree`` (a running tree)."""
@@ -91,7 +92,7 @@ class Flattener:
         self._walk(tree, self._nav.root, "", (), False, sample, None, None)
         return sample
 
-    def _table(self, info: NodeInfo, config: bool) -> dict[str, tuple[int, NodeInfo | None]]:
+    def _table(self, info: NodeInfo, config: bool) -> dict[str, tuple[int, NodeInfo]]:
         """What to do with each member of an object of ``info`` (filled as members show)."""
         key = (id(info.node), config)
         table = self._tables.get(key)
@@ -99,10 +100,10 @@ class Flattener:
             table = self._tables[key] = {}
         return table
 
-    def _plan(self, info: NodeInfo, member: str, config: bool) -> tuple[int, NodeInfo | None]:
+    def _plan(self, info: NodeInfo, member: str, config: bool) -> tuple[int, NodeInfo]:
         child = self._nav.child_by_member(info, member)
         if child is None:
-            found: tuple[int, NodeInfo | None] = (_SKIP, None)
+            found: tuple[int, NodeInfo] = (_SKIP, info)
         elif child.is_leafy:
             found = (_LEAF if child.config is config else _SKIP, child)
         elif (config and not child.config) or (not config and not self._reach.has_state(child)):
@@ -123,32 +124,72 @@ class Flattener:
         owner: str | None,
         entity: str | None,
     ) -> None:
-        leaves: dict[str, Any] = {}
-        table = self._table(info, config)
-        for member, value in obj.items():
-            found = table.get(member)
-            action, child = found if found is not None else self._plan(info, member, config)
-            if action == _SKIP or child is None:
-                continue
-            if action == _LEAF:
-                leaves[child.name] = value
-            elif action == _CONTAINER:
-                if isinstance(value, dict):
-                    name = child.name
-                    self._walk(
-                        value,
-                        child,
-                        key + _SEP + name,
-                        (*elems, PathElem(name)),
-                        config,
-                        sample,
-                        owner,
-                        entity,
-                    )
-            elif isinstance(value, list):
-                self._entries(value, child, key, elems, config, sample, entity)
+        layout = self._layout(info, config)
+        if layout is not None:
+            # every leaf child is of the kind wanted: keep all members but the nested ones
+            nested = layout
+            leaves = {k: v for k, v in obj.items() if k not in nested} if nested else obj
+            for member, (action, child) in nested.items():
+                value = obj.get(member)
+                if value is not None:
+                    self._nested(action, child, value, key, elems, config, sample, owner, entity)
+        else:
+            leaves = {}
+            table = self._table(info, config)
+            for member, value in obj.items():
+                found = table.get(member)
+                action, child = found if found is not None else self._plan(info, member, config)
+                if action == _LEAF:
+                    leaves[child.name] = value
+                elif action != _SKIP:
+                    self._nested(action, child, value, key, elems, config, sample, owner, entity)
         if leaves:
             sample.flats.append(Flat(key, elems, info, leaves, owner, entity))
+
+    def _nested(
+        self,
+        action: int,
+        child: NodeInfo,
+        value: Any,
+        key: str,
+        elems: tuple[PathElem, ...],
+        config: bool,
+        sample: StateSample,
+        owner: str | None,
+        entity: str | None,
+    ) -> None:
+        if action == _CONTAINER:
+            if isinstance(value, dict):
+                name = child.name
+                here = (*elems, PathElem(name))
+                self._walk(value, child, key + _SEP + name, here, config, sample, owner, entity)
+        elif action == _LIST and isinstance(value, list):
+            self._entries(value, child, key, elems, config, sample, entity)
+
+    def _layout(self, info: NodeInfo, config: bool) -> dict[str, tuple[int, NodeInfo]] | None:
+        """For a container whose leaf children are all of the kind being flattened (and
+        named as their members): its nested members to descend into. None otherwise."""
+        key = (id(info.node), config)
+        if key in self._layouts:
+            return self._layouts[key]
+        layout: dict[str, tuple[int, NodeInfo]] | None = {}
+        children = self._nav.children(info)
+        if info.kind is not NodeKind.CONTAINER or not children:
+            layout = None
+        for child in children:
+            if layout is None:
+                break
+            if child.is_leafy:
+                if child.config is not config or child.member != child.name:
+                    layout = None
+                continue
+            action, _ = self._plan(info, child.member, config)
+            if action == _SKIP:
+                layout = None  # a nested member to leave out: take the careful way
+            else:
+                layout[child.member] = (action, child)
+        self._layouts[key] = layout
+        return layout
 
     def _entries(
         self,

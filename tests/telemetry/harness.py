@@ -8,7 +8,9 @@ a test calls ``advance``.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Mapping
+import contextlib
+import json
+from collections.abc import AsyncIterator, Coroutine, Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
@@ -76,7 +78,9 @@ class Site:
         self.clock = FakeClock()
         registry = DriverRegistry.discover()
         self.pool = DevicePool(lambda config: registry.create(config, self.clock))
-        self.datastore = Datastore(engine, self.pool, ConfigStore(state_dir, clock=self.clock), self.clock)
+        self.datastore = Datastore(
+            engine, self.pool, ConfigStore(state_dir, clock=self.clock), self.clock
+        )
         self.tree = tree
         self.timer: ManualTimer | None = None
         self.telemetry: TelemetryService | None = None
@@ -170,8 +174,6 @@ def subscription_list(
 
 def leaves_of(response: Any) -> dict[str, Any]:
     """``{'/full/leaf/path': value}`` of one update response (values decoded)."""
-    import json
-
     out: dict[str, Any] = {}
     notification = response.update
     prefix = path_text(notification.prefix) if notification.HasField("prefix") else ""
@@ -275,20 +277,23 @@ class Server:
             await self.server.stop(None)
 
 
-async def started(
+@contextlib.asynccontextmanager
+async def serving(
     engine: SchemaEngine,
     state_dir: Path,
     tree: dict[str, Any],
     *,
     limits: TelemetryLimits | None = None,
-) -> tuple[Site, Server]:
+) -> AsyncIterator[tuple[Site, Server]]:
+    """A started site and a Subscribe server for it, stopped afterwards."""
     site = await Site(engine, state_dir, tree, limits=limits).start()
     server = await Server(site).start()
-    return site, server
+    try:
+        yield site, server
+    finally:
+        await server.stop()
+        await site.stop()
 
 
-def replaced(limits: TelemetryLimits, **changes: Any) -> TelemetryLimits:
-    return replace(limits, **changes)
-
-
-Edits = Callable[..., Edit]
+def limits(**changes: Any) -> TelemetryLimits:
+    return replace(TelemetryLimits(), **changes)
