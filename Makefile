@@ -50,7 +50,7 @@ lint: bootstrap
 # The agent on the simulated site: TLS on 127.0.0.1:9339, state in ./state, and an admin
 # called "admin" on first start (password generated into state/bootstrap-admin.password).
 run: bootstrap
-	$(VENV)/bin/edge-agent serve --state-dir state --bootstrap-admin admin $(RUN_ARGS)
+	$(VENV)/bin/edge-agent serve --state-dir state --bootstrap-admin admin --simulate-traffic $(RUN_ARGS)
 
 bench: bootstrap
 	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done

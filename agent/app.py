@@ -26,6 +26,7 @@ from agent.datastore.datastore import Datastore, Running
 from agent.datastore.errors import DatastoreError
 from agent.datastore.hardware import DevicePool
 from agent.datastore.persistence import ConfigStore
+from agent.drivers.intent import DeviceIntent
 from agent.drivers.interface import Driver
 from agent.drivers.registry import DriverRegistry
 from agent.durable_files import atomic_write, ensure_dir
@@ -44,6 +45,7 @@ from agent.security.grpc_auth import AuthInterceptor
 from agent.security.passwords import DEFAULT_SCRYPT, ScryptParams
 from agent.security.tls import TlsMaterial, ensure_tls_material, load_ca_bundle, server_credentials
 from agent.security.users import Role, UserStore
+from agent.simulation import offer_demo_traffic
 from agent.site_file import default_site_path, read_config_file
 
 log = logging.getLogger(__name__)
@@ -143,6 +145,9 @@ class Agent:
         """Loads the configuration, programs the devices and starts serving."""
         initial = self.load_initial()
         running = await asyncio.to_thread(self.datastore.start, initial)
+        if self.settings.simulate_traffic:
+            self._offer_traffic(running.intents)
+            self.datastore.subscribe(lambda _event: self._offer_traffic(None))
         try:
             await self.server.start()
         except BaseException:
@@ -150,6 +155,10 @@ class Agent:
             raise
         self._expiry = asyncio.create_task(self._expire_pending(), name="commit-confirmed")
         return running
+
+    def _offer_traffic(self, intents: Mapping[str, DeviceIntent] | None) -> None:
+        current = intents if intents is not None else self.datastore.running.intents
+        offer_demo_traffic(self.datastore.devices.drivers, current)
 
     async def stop(self) -> None:
         """Stops serving (in-flight RPCs get the grace period) and closes the drivers."""

@@ -151,6 +151,7 @@ class Settings:
     site: Path | None = None
     log_level: str = "info"
     commit_check_interval_s: float = 1.0
+    simulate_traffic: bool = False
     grpc: GrpcSettings = field(default_factory=GrpcSettings)
     tls: TlsSettings = field(default_factory=TlsSettings)
     users: UserSettings = field(default_factory=UserSettings)
@@ -201,6 +202,7 @@ def settings_from_mapping(data: Mapping[str, Any], *, base_dir: Path) -> Setting
         site=top.path("site"),
         log_level=_log_level(top.get("log_level", str, defaults.log_level)),
         commit_check_interval_s=top.positive("commit_check_interval_s", 1.0),
+        simulate_traffic=top.get("simulate_traffic", bool, False),
         grpc=GrpcSettings(
             max_message_bytes=grpc_table.positive_int(
                 "max_message_bytes", DEFAULT_MAX_MESSAGE_BYTES

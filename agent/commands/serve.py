@@ -80,6 +80,12 @@ def register(subparsers: Any) -> None:
         "or generated into STATE_DIR/bootstrap-admin.password)",
     )
     parser.add_argument(
+        "--simulate-traffic",
+        action="store_true",
+        default=None,
+        help="offer steady traffic on simulated (mock) devices so counters move (demos)",
+    )
+    parser.add_argument(
         "--log-level", choices=("debug", "info", "warning", "error"), help="default info"
     )
     parser.set_defaults(handler=run)
@@ -97,6 +103,8 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         changes["site"] = args.site
     if args.log_level is not None:
         changes["log_level"] = args.log_level
+    if args.simulate_traffic:
+        changes["simulate_traffic"] = True
     tls = settings.tls
     if args.insecure:
         tls = _replace(tls, insecure=True)
