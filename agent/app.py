@@ -36,8 +36,9 @@ from agent.northbound.arbitration import Arbiter
 from agent.northbound.capabilities import capability_response
 from agent.northbound.get import GetHandler
 from agent.northbound.server import EXEMPT_METHODS, GnmiServer, TransportOptions
-from agent.northbound.servicer import GnmiServicer, SubscribeHandler
+from agent.northbound.servicer import GnmiServicer
 from agent.northbound.set import SetHandler
+from agent.northbound.subscribe import SubscribeHandler
 from agent.northbound.view import DataView
 from agent.schema.engine import SchemaEngine
 from agent.security.audit import AuditLog, Outcome
@@ -47,6 +48,7 @@ from agent.security.tls import TlsMaterial, ensure_tls_material, load_ca_bundle,
 from agent.security.users import Role, UserStore
 from agent.simulation import offer_demo_traffic
 from agent.site_file import default_site_path, read_config_file
+from agent.telemetry.service import TelemetryService
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +103,7 @@ class Agent:
         tls: TlsMaterial | None,
         server: GnmiServer,
         set_handler: SetHandler,
+        telemetry: TelemetryService,
     ) -> None:
         self.settings = settings
         self.clock = clock
@@ -112,6 +115,7 @@ class Agent:
         self.tls = tls
         self.server = server
         self.set_handler = set_handler
+        self.telemetry = telemetry
         self.bootstrap: Bootstrap | None = None
         self._expiry: asyncio.Task[None] | None = None
 
@@ -148,6 +152,7 @@ class Agent:
         if self.settings.simulate_traffic:
             self._offer_traffic(running.intents)
             self.datastore.subscribe(lambda _event: self._offer_traffic(None))
+        await self.telemetry.start()
         try:
             await self.server.start()
         except BaseException:
@@ -162,6 +167,7 @@ class Agent:
 
     async def stop(self) -> None:
         """Stops serving (in-flight RPCs get the grace period) and closes the drivers."""
+        await self.telemetry.stop()  # open Subscribe streams end at once with UNAVAILABLE
         await self.server.stop(self.settings.grpc.shutdown_grace_s)
         if self._expiry is not None:
             self._expiry.cancel()
@@ -201,7 +207,6 @@ def build_agent(
     scrypt: ScryptParams = DEFAULT_SCRYPT,
     registry: DriverRegistry | None = None,
     schema: SchemaEngine | None = None,
-    subscribe: SubscribeHandler | None = None,
 ) -> Agent:
     """Wires every component for ``settings``; nothing runs until ``Agent.start``.
 
@@ -217,7 +222,9 @@ def build_agent(
     pool = DevicePool(lambda config: drivers.create(config, clock))
     store = ConfigStore(state_dir, clock=clock)
     datastore = Datastore(schema, pool, store, clock)
-    state = StateReader(LiveDrivers(pool))
+    live = LiveDrivers(pool)
+    state = StateReader(live)
+    telemetry = TelemetryService(datastore, live, schema.nav, clock, reader=state)
     users = UserStore(settings.users_file, scrypt=scrypt, recheck_s=0.5)
     audit = AuditLog.in_state_dir(
         state_dir, max_bytes=settings.audit.max_bytes, keep=settings.audit.keep, clock=clock
@@ -234,7 +241,7 @@ def build_agent(
         set_=set_handler,
         current_user=interceptor.current_user,
         audit=audit,
-        subscribe=subscribe,
+        subscribe=SubscribeHandler(telemetry, clock, modules=schema.modules),
     )
     grpc_settings = settings.grpc
     server = GnmiServer(
@@ -260,6 +267,7 @@ def build_agent(
         tls=tls,
         server=server,
         set_handler=set_handler,
+        telemetry=telemetry,
     )
 
 

@@ -5,11 +5,13 @@ session for it and then does two things at once: it turns the session's batches 
 responses, and it reads the client's later requests (Poll for POLL subscriptions; a
 second SubscriptionList, or a Poll on another mode, ends the RPC with INVALID_ARGUMENT).
 
-Responses: one Notification per container and timestamp (at most
-``max_updates_per_notification`` leaves each; 1 turns bundling off), its prefix the
-container's path with the request's target and origin echoed, one Update per leaf with
-the leaf's name as path; so paths never carry wildcards. Deletes carry the highest
-removed node. ``duplicates`` says how many values of that leaf were coalesced away.
+Responses: by default one Notification per sample and top-level node, i.e. the values
+observed at one instant (``TelemetryLimits.bundling``; at most
+``max_updates_per_notification`` leaves each), its prefix carrying the request's target
+and origin, one Update per leaf with the leaf's full path (``compact_paths``: a common
+prefix, relative paths in the updates); paths never carry wildcards. Deletes carry the
+highest removed node. ``duplicates`` says how many values of that leaf were coalesced
+away.
 JSON and JSON_IETF carry each leaf as a scalar JSON value, PROTO as a scalar TypedValue.
 
 A client that stops reading costs nothing but its own queue: the writer waits on gRPC
@@ -21,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
+from types import MappingProxyType
 from typing import Any, Final
 
 import grpc
@@ -57,13 +60,16 @@ from agent.telemetry.session import Session
 log = logging.getLogger(__name__)
 
 TYPES_MODULE: Final = "edge-types"
-CODES: Final = {
-    ErrorKind.INVALID: grpc.StatusCode.INVALID_ARGUMENT,
-    ErrorKind.NOT_FOUND: grpc.StatusCode.NOT_FOUND,
-    ErrorKind.RESOURCE_EXHAUSTED: grpc.StatusCode.RESOURCE_EXHAUSTED,
-    ErrorKind.UNAVAILABLE: grpc.StatusCode.UNAVAILABLE,
-    ErrorKind.UNSUPPORTED: grpc.StatusCode.UNIMPLEMENTED,
-}
+CODES: Final = MappingProxyType(
+    {
+        ErrorKind.INVALID: grpc.StatusCode.INVALID_ARGUMENT,
+        ErrorKind.NOT_FOUND: grpc.StatusCode.NOT_FOUND,
+        ErrorKind.RESOURCE_EXHAUSTED: grpc.StatusCode.RESOURCE_EXHAUSTED,
+        ErrorKind.UNAVAILABLE: grpc.StatusCode.UNAVAILABLE,
+        ErrorKind.UNSUPPORTED: grpc.StatusCode.UNIMPLEMENTED,
+    }
+)
+"""How a refused or ended subscription ends the RPC."""
 _CACHE_LIMIT: Final = 65536
 
 Setter = Callable[[TypedValueMsg, Any], None]
@@ -175,6 +181,7 @@ class SubscribeHandler:
             origins=origins,
             bundling=self._telemetry.limits.bundling,
             max_updates=self._telemetry.limits.max_updates_per_notification,
+            compact_paths=self._telemetry.limits.compact_paths,
             fallback_ns=lambda: timestamp_ns(self._clock),
         )
         return spec, encoder
@@ -261,6 +268,7 @@ class ResponseEncoder:
         origins: Sequence[str],
         bundling: Bundling = Bundling.CONTAINER,
         max_updates: int = 256,
+        compact_paths: bool = False,
         fallback_ns: Callable[[], int],
     ) -> None:
         self._encoding = encoding
@@ -268,6 +276,7 @@ class ResponseEncoder:
         self._target = target
         self._origins = tuple(origins)
         self._bundling = bundling
+        self._compact = compact_paths
         self._max = 1 if bundling is Bundling.LEAF else max(1, max_updates)
         self._fallback_ns = fallback_ns
         self._pieces: dict[tuple[object, int, int], _Piece] = {}
@@ -285,7 +294,7 @@ class ResponseEncoder:
                     bundle, count = [], 0
                 yield self._delete(item)
                 continue
-            here = (item.timestamp_ns, item.tag, self._base(item))
+            here = (item.timestamp_ns, item.tag, self._base(item))  # what may share a message
             for values in self._chunks(item.values):
                 size = len(values)
                 if bundle and (here != key or count + size > self._max):
@@ -300,10 +309,14 @@ class ResponseEncoder:
             yield gnmi_pb2.SubscribeResponse(sync_response=True)
 
     def _base(self, item: Update) -> tuple[PathElem, ...]:
-        """The prefix of the Notification that can carry ``item``."""
+        """The prefix path of the Notification that can carry ``item``; with full paths
+        the container still decides what shares a message (unless SAMPLE)."""
         if self._bundling is Bundling.SAMPLE:
             return item.path.elems[:1]
         return item.path.elems
+
+    def _prefix_depth(self, base: tuple[PathElem, ...]) -> int:
+        return len(base) if self._compact else 0
 
     def _chunks(self, values: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
         if len(values) <= self._max:
@@ -316,10 +329,11 @@ class ResponseEncoder:
     def _notification(self, bundle: list[tuple[Update, Mapping[str, Any]]]) -> Any:
         first = bundle[0][0]
         base = self._base(first)
-        skeleton = [self._prefix(base, first.tag)]
+        depth = self._prefix_depth(base)
+        skeleton = [self._prefix(base[:depth], first.tag)]
         pieces = []
         for item, values in bundle:
-            piece = self._piece(item, values, len(base))
+            piece = self._piece(item, values, depth)
             skeleton.append(piece.skeleton)
             pieces.append(piece)
         response = gnmi_pb2.SubscribeResponse()

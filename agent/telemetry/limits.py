@@ -15,7 +15,8 @@ class Bundling(Enum):
     - LEAF: one leaf (no bundling);
     - CONTAINER: the leaves of one container, e.g. the counters of one port;
     - SAMPLE: leaves of several containers under one top-level node observed at the same
-      time (one sample), e.g. the counters of many ports: fewer, larger messages.
+      time (one sample), e.g. the counters of many ports: fewer, larger messages, and no
+      loss of timestamp accuracy since only values of one sample share a message.
 
     Every mode stops at ``max_updates_per_notification`` leaves.
     """
@@ -44,6 +45,11 @@ class TelemetryLimits:
       subscriptions that give none.
     - ``bundling``, ``max_updates_per_notification``: what a Notification may carry and
       at most how many leaves (see Bundling).
+    - ``compact_paths``: put the container (CONTAINER) or top-level node (SAMPLE) in each
+      Notification's prefix and relative paths in its updates: smaller messages, but
+      pygnmi's STREAM and POLL subscribers merge the notifications of a sync and keep
+      only the last prefix, mislabelling the rest. Off: updates carry full paths and the
+      prefix only the echoed target and origin.
     """
 
     max_sessions: int = 256
@@ -53,7 +59,8 @@ class TelemetryLimits:
     min_sample_interval_ns: int = 100 * MS
     change_poll_interval_ns: int = 1 * S
     target_defined_interval_ns: int = 10 * S
-    bundling: Bundling = Bundling.CONTAINER
+    bundling: Bundling = Bundling.SAMPLE
+    compact_paths: bool = False
     max_updates_per_notification: int = 256
 
     def __post_init__(self) -> None:

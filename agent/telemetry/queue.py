@@ -183,20 +183,22 @@ class CoalescingQueue:
             await self._ready.wait()
 
     def stats(self) -> dict[str, int]:
-        """Pending values, deletes and an estimate of the bytes the queue itself holds
-        (entries and their value maps; the values are shared with the cache)."""
+        """Pending values and entries, the bytes of the queue's own structures
+        (``bytes``: entries, duplicate counts, segment maps) and of the value maps its
+        entries refer to (``value_bytes``: maps shared with the cache while current)."""
         entries = 0
         held = sys.getsizeof(self._segments)
+        maps = 0
         for segment in self._segments:
-            held += sys.getsizeof(segment.entries)
+            held += sys.getsizeof(segment.entries) + sys.getsizeof(segment)
             for item in segment.entries.values():
                 entries += 1
                 held += sys.getsizeof(item)
                 if isinstance(item, Update):
-                    held += sys.getsizeof(item.values)
+                    maps += sys.getsizeof(item.values)
                     if item.duplicates:
                         held += sys.getsizeof(item.duplicates)
-        return {"pending": self._size, "entries": entries, "bytes": held}
+        return {"pending": self._size, "entries": entries, "bytes": held, "value_bytes": maps}
 
     def _grow(self, segment: _Segment, by: int) -> None:
         segment.size += by

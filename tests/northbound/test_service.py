@@ -67,13 +67,26 @@ def test_health_and_reflection_need_no_credentials(agent: AgentThread) -> None:
         assert "grpc.health.v1.Health" in services
 
 
-def test_subscribe_is_not_available_yet(admin: Client) -> None:
-    request = gnmi_pb2.SubscribeRequest(
-        subscribe=gnmi_pb2.SubscriptionList(mode=gnmi_pb2.SubscriptionList.ONCE)
+def test_subscribe_once_is_served(admin: Client) -> None:
+    path = gnmi_pb2.Path(
+        elem=[
+            gnmi_pb2.PathElem(name="ports"),
+            gnmi_pb2.PathElem(name="port", key={"name": "tor-tf1/1"}),
+            gnmi_pb2.PathElem(name="config"),
+            gnmi_pb2.PathElem(name="mtu"),
+        ]
     )
-    stream = admin.stub.Subscribe(iter([request]), metadata=admin.metadata, timeout=10)
-    code, _ = code_of(lambda: list(stream))
-    assert code is grpc.StatusCode.UNIMPLEMENTED
+    request = gnmi_pb2.SubscribeRequest(
+        subscribe=gnmi_pb2.SubscriptionList(
+            mode=gnmi_pb2.SubscriptionList.ONCE,
+            subscription=[gnmi_pb2.Subscription(path=path)],
+            encoding=gnmi_pb2.JSON_IETF,
+        )
+    )
+    responses = list(admin.stub.Subscribe(iter([request]), metadata=admin.metadata, timeout=10))
+    assert responses[-1].sync_response
+    values = [u.val.json_ietf_val for r in responses[:-1] for u in r.update.update]
+    assert values == [b"9000"]
 
 
 @pytest.fixture

@@ -198,6 +198,7 @@ class Stream:
     """One Subscribe RPC from the client side."""
 
     def __init__(self, stub: Any, first: Any) -> None:
+        """``first`` None: the client closes its side without sending anything."""
         self._outgoing: asyncio.Queue[Any] = asyncio.Queue()
         self._outgoing.put_nowait(first)
         self.call = stub.Subscribe(self._requests())
