@@ -17,16 +17,18 @@ import statistics
 import struct
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent import futures
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import grpc
 
 SERVICE = "edgebench.RawBaseline"
 UNARY_METHOD = f"/{SERVICE}/Echo"
 STREAM_METHOD = f"/{SERVICE}/Stream"
+REPLAY_METHOD = f"/{SERVICE}/Replay"
 _HEADER = struct.Struct(">II")  # unary: (response size, 0); stream: (message size, count)
 _CHANNEL_OPTIONS = [
     ("grpc.max_send_message_length", -1),
@@ -79,6 +81,14 @@ def _stream(request: bytes, context: grpc.ServicerContext) -> Iterator[bytes]:
         yield payload
 
 
+def _replay(request: bytes, context: grpc.ServicerContext) -> Iterator[bytes]:
+    """Streams the payload that follows the header ``count`` times, unchanged."""
+    _, count = _HEADER.unpack_from(request)
+    payload = request[_HEADER.size :]
+    for _ in range(count):
+        yield payload
+
+
 def _handler() -> grpc.GenericRpcHandler:
     # No serializers: grpcio hands the raw request bytes in and sends the bytes returned.
     return grpc.method_handlers_generic_handler(
@@ -86,6 +96,7 @@ def _handler() -> grpc.GenericRpcHandler:
         {
             "Echo": grpc.unary_unary_rpc_method_handler(_echo),
             "Stream": grpc.unary_stream_rpc_method_handler(_stream),
+            "Replay": grpc.unary_stream_rpc_method_handler(_replay),
         },
     )
 
@@ -152,6 +163,22 @@ def measure_stream(
     if received != messages:
         raise RuntimeError(f"stream delivered {received} of {messages} messages")
     return StreamFigures(messages=messages, message_bytes=message_bytes, seconds=seconds)
+
+
+def replay_request(payload: bytes, messages: int) -> bytes:
+    """The request that makes the Replay method stream ``payload`` ``messages`` times."""
+    return _HEADER.pack(len(payload), messages) + payload
+
+
+def replay_stream(
+    target: str, payload: bytes, messages: int, deserializer: Callable[[bytes], Any] | None
+) -> Iterator[Any]:
+    """Streams ``payload`` back ``messages`` times, each decoded by ``deserializer`` (a
+    collector parses what it receives; a pre-serialized message makes the server side
+    cost nothing but gRPC)."""
+    with grpc.insecure_channel(target, options=_CHANNEL_OPTIONS) as channel:
+        stream = channel.unary_stream(REPLAY_METHOD, response_deserializer=deserializer)
+        yield from stream(replay_request(payload, messages), timeout=300)
 
 
 def measure_baseline(

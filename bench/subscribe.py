@@ -7,8 +7,9 @@ port (bundling CONTAINER) and one per sample (SAMPLE).
 - Throughput: the agent's sampler runs on a fake clock that is moved one interval
   ahead as soon as every subscriber's queue has been taken, so the pipeline (driver
   read, cache, queues, encoding, gRPC) runs flat out with nothing coalesced away.
-  Baseline: ``raw_grpc_baseline`` streams the same number of messages of the same
-  average size (no protobuf, no agent code) to the same number of streams.
+  Baseline: raw grpcio (no agent code) streams a message the agent actually sent, already
+  serialized, the same number of times to the same number of streams, and its collector
+  parses and counts every message exactly as the agent's collector does.
 - Cadence: the real clock, 10 subscribers at the switches' 1 s minimum, for a bounded
   number of seconds; a missed interval is a sample timestamp a subscriber never got.
 
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import json
 import statistics
 import subprocess
@@ -52,16 +54,25 @@ def _client_main(options: dict[str, Any]) -> dict[str, Any]:
     from agent.gnmi.pb import gnmi_pb2, gnmi_pb2_grpc
 
     if options["kind"] == "raw":
-        from raw_grpc_baseline import measure_stream
+        from raw_grpc_baseline import replay_stream
 
-        results: list[Any] = [None] * options["streams"]
+        payload = base64.b64decode(options["payload"])
+        counts: list[tuple[int, int]] = [(0, 0)] * options["streams"]
 
         def raw(index: int) -> None:
-            results[index] = measure_stream(
+            messages = updates = 0
+            for response in replay_stream(
                 options["target"],
-                messages=options["messages"],
-                message_bytes=options["message_bytes"],
-            )
+                payload,
+                options["messages"],
+                gnmi_pb2.SubscribeResponse.FromString,
+            ):
+                # the same per-message work as the agent's collector below
+                messages += 1
+                updates += len(response.update.update)
+                response.ByteSize()
+                _ = response.update.timestamp
+            counts[index] = (messages, updates)
 
         start = time.perf_counter()
         threads = [threading.Thread(target=raw, args=(i,)) for i in range(options["streams"])]
@@ -70,7 +81,11 @@ def _client_main(options: dict[str, Any]) -> dict[str, Any]:
         for thread in threads:
             thread.join()
         seconds = time.perf_counter() - start
-        return {"messages": sum(r.messages for r in results), "seconds": seconds}
+        return {
+            "messages": sum(m for m, _ in counts),
+            "updates": sum(u for _, u in counts),
+            "seconds": seconds,
+        }
 
     request = gnmi_pb2.SubscribeRequest(
         subscribe=gnmi_pb2.SubscriptionList(
@@ -108,6 +123,8 @@ def _client_main(options: dict[str, Any]) -> dict[str, Any]:
                         ready.wait()
                     continue
                 now = time.perf_counter()
+                if "first" not in figures:
+                    figures["sample"] = base64.b64encode(response.SerializeToString()).decode()
                 figures.setdefault("first", now)
                 figures["last"] = now
                 figures["messages"] += 1
@@ -137,6 +154,7 @@ def _client_main(options: dict[str, Any]) -> dict[str, Any]:
         "bytes": sum(s["bytes"] for s in streams),
         "seconds": last - first,
         "stamps": [sorted(s["stamps"]) for s in streams],
+        "sample": next((s["sample"] for s in streams if "sample" in s), ""),
     }
 
 
@@ -298,16 +316,14 @@ async def throughput(
         await agent.stop()
 
 
-def raw_baseline(streams: int, messages: int, message_bytes: int) -> dict[str, Any]:
+def raw_baseline(streams: int, messages: int, payload: str) -> dict[str, Any]:
+    """Raw grpcio streaming ``payload`` (a message the agent sent, base64) ``messages``
+    times per stream, the collector parsing each one as the agent's collector does."""
     from raw_grpc_baseline import raw_server
 
     with raw_server(max_workers=max(4, streams + 2)) as target:
         collectors = Collectors(
-            kind="raw",
-            target=target,
-            streams=streams,
-            messages=messages,
-            message_bytes=message_bytes,
+            kind="raw", target=target, streams=streams, messages=messages, payload=payload
         )
         return collectors.wait()
 
@@ -381,14 +397,14 @@ def main(argv: list[str] | None = None) -> int:
             for _ in range(repeats):
                 ours = asyncio.run(throughput(engine, ports, subscribers, rounds, bundling))
                 size = max(1, round(ours["bytes"] / max(1, ours["messages"])))
-                raw = raw_baseline(subscribers, ours["messages"] // subscribers, size)
+                raw = raw_baseline(subscribers, ours["messages"] // subscribers, ours["sample"])
                 ours_runs.append(ours)
                 raw_runs.append(raw)
             ours_ups = statistics.median(r["updates"] / r["seconds"] for r in ours_runs)
             ours_mps = statistics.median(r["messages"] / r["seconds"] for r in ours_runs)
             raw_mps = statistics.median(r["messages"] / r["seconds"] for r in raw_runs)
+            raw_ups = statistics.median(r["updates"] / r["seconds"] for r in raw_runs)
             per_message = ours_runs[0]["updates"] / max(1, ours_runs[0]["messages"])
-            raw_ups = raw_mps * per_message
             coalesced = sum(r["coalesced"] for r in ours_runs)
             print(
                 f"  {subscribers:>2} subscriber(s): {ours_ups:,.0f} updates/s, "

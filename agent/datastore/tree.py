@@ -122,7 +122,7 @@ class TreeOps:
         parents = [self.nav.root]
         for depth, elem in enumerate(path.elems):
             if elem.name == ANY_DEPTH:
-                parents = self._descendants_or_self(parents)
+                parents = self.descendants_or_self(parents)
                 continue
             nxt: list[NodeInfo] = []
             for parent in parents:
@@ -148,7 +148,8 @@ class TreeOps:
                     )
             parents = nxt
 
-    def _descendants_or_self(self, infos: list[NodeInfo]) -> list[NodeInfo]:
+    def descendants_or_self(self, infos: list[NodeInfo]) -> list[NodeInfo]:
+        """``infos`` and every schema node below them (what ``...`` can match)."""
         out: list[NodeInfo] = []
         todo = list(infos)
         while todo:

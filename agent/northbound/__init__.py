@@ -13,7 +13,6 @@ Modules:
     extensions    gnmi_ext parsing: master arbitration, commit-confirmed, depth
     arbitration   per-role election ids (master arbitration)
     view          what a path reaches in the schema; type (CONFIG/STATE/...) and depth filters
-    selection     which devices, ports and slices a path needs state for
     authz         what each role may do
     status        datastore errors -> gRPC status codes
 """

@@ -22,11 +22,12 @@ running version (configuration changes only by commits). Driver state is never c
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from agent.clock import Clock
+from agent.datastore.selection import selection_for
 from agent.gnmi.encoding import Encoding, encode_updates, parse_encoding
 from agent.gnmi.errors import GnmiError, path_text
 from agent.gnmi.paths import to_data_path
@@ -34,9 +35,9 @@ from agent.gnmi.pb import gnmi_pb2
 from agent.gnmi.schema_info import SchemaInfo
 from agent.gnmi.timestamps import timestamp_ns
 from agent.mapping.state_tree import Selection
+from agent.northbound.capabilities import allowed_modules
 from agent.northbound.extensions import get_depth
 from agent.northbound.lru import Lru
-from agent.northbound.selection import selection_for
 from agent.northbound.view import EMPTY, DataType, DataView, Shape, limit_depth
 from agent.schema.library import ModuleInfo
 from agent.schema.path import DataPath
@@ -45,9 +46,6 @@ QUERY_CACHE_SIZE = 1024
 UPDATE_CACHE_SIZE = 1024
 UPDATE_CACHE_BYTES = 32 * 1024 * 1024
 """Encoded updates kept at most (larger answers are not cached)."""
-
-TYPES_MODULE = "edge-types"
-"""Defines identities and types only; always in use (chipset values refer to it)."""
 
 
 class StateSource(Protocol):
@@ -131,7 +129,7 @@ class GetHandler:
         except ValueError:
             raise GnmiError.invalid_argument(f"unknown Get type {request.type}") from None
         depth = get_depth(request.extension)
-        models = self._models(request.use_models)
+        models = allowed_modules(request.use_models, self._modules)
         prefix_msg = request.prefix if request.HasField("prefix") else None
         prefix_path = to_data_path(None, prefix_msg) if prefix_msg is not None else None
         paths = list(request.path) or [gnmi_pb2.Path()]
@@ -212,25 +210,6 @@ class GetHandler:
             return value
         kept = {k: v for k, v in value.items() if k.partition(":")[0] in models}
         return kept if kept else EMPTY
-
-    def _models(self, use_models: Sequence[Any]) -> frozenset[str] | None:
-        if not use_models:
-            return None
-        names = {TYPES_MODULE}
-        for model in use_models:
-            ours = self._modules.get(model.name)
-            if (
-                ours is None
-                or (model.organization and model.organization != ours.organization)
-                or (model.version and model.version != ours.revision)
-            ):
-                listed = ", ".join(f"{m.name} {m.revision}" for m in self._modules.values())
-                raise GnmiError.unimplemented(
-                    f"model {model.name!r} {model.version or ''} is not supported; "
-                    f"Capabilities lists: {listed}".replace("  ", " ")
-                )
-            names.add(ours.name)
-        return frozenset(names)
 
 
 def _size_of(updates: list[Any]) -> int:

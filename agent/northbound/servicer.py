@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any, Protocol
 
 import grpc
@@ -69,12 +69,7 @@ class GnmiServicer(gnmi_pb2_grpc.gNMIServicer):  # type: ignore[misc]
         return self._capabilities
 
     async def Get(self, request: Any, context: Any) -> Any:  # noqa: N802
-        user = self._user()
-        try:
-            check_read(user)
-        except GnmiError as err:
-            self._refused(GET, user, context, err)
-            await self._abort(context, err)
+        await self._reader(GET, context)
         try:
             query = self._get.prepare(request)
             if query.needs_state:
@@ -95,49 +90,30 @@ class GnmiServicer(gnmi_pb2_grpc.gNMIServicer):  # type: ignore[misc]
             meta = {"user": user.name, "peer": context.peer(), "rpc": SET}
             outcome = await self._set.run(plan, meta)
         except GnmiError as err:
-            denied = err.code is grpc.StatusCode.PERMISSION_DENIED
-            self._audit.record(
-                SET,
-                Outcome.DENIED if denied else Outcome.FAILED,
-                user=user,
-                peer=context.peer(),
-                code=err.code,
-                message=err.message,
-                operations=_audit_operations(request, plan),
-            )
-            await self._abort(context, err)
+            failure = err
         except Exception:
             log.exception("Set failed")
-            internal = GnmiError.internal("Set failed; see the agent's log")
-            self._audit.record(
-                SET,
-                Outcome.FAILED,
-                user=user,
-                peer=context.peer(),
-                code=internal.code,
-                message=internal.message,
-                operations=_audit_operations(request, plan),
-            )
-            await self._abort(context, internal)
-        self._audit.record(
+            failure = GnmiError.internal("Set failed; see the agent's log")
+        else:
+            operations = _audit_operations(request, plan)
+            self._record(SET, Outcome.OK, user, context, outcome.summary, operations=operations)
+            return outcome.response
+        denied = failure.code is grpc.StatusCode.PERMISSION_DENIED
+        self._record(
             SET,
-            Outcome.OK,
-            user=user,
-            peer=context.peer(),
-            message=outcome.summary,
+            Outcome.DENIED if denied else Outcome.FAILED,
+            user,
+            context,
+            failure.message,
+            code=failure.code,
             operations=_audit_operations(request, plan),
         )
-        return outcome.response
+        await self._abort(context, failure)
 
     async def Subscribe(  # noqa: N802
         self, request_iterator: AsyncIterator[Any], context: Any
     ) -> AsyncIterator[Any]:
-        user = self._user()
-        try:
-            check_read(user)
-        except GnmiError as err:
-            self._refused(SUBSCRIBE, user, context, err)
-            await self._abort(context, err)
+        user = await self._reader(SUBSCRIBE, context)
         if self._subscribe is None:
             await self._abort(
                 context, GnmiError.unimplemented("Subscribe is not available on this agent")
@@ -146,9 +122,36 @@ class GnmiServicer(gnmi_pb2_grpc.gNMIServicer):  # type: ignore[misc]
         async for response in self._subscribe(request_iterator, context, user):
             yield response
 
-    def _refused(self, rpc: str, user: User, context: Any, err: GnmiError) -> None:
+    async def _reader(self, rpc: str, context: Any) -> User:
+        """The caller, when its role may read; otherwise the refusal is audited and the
+        call ends."""
+        user = self._user()
+        try:
+            check_read(user)
+        except GnmiError as err:
+            self._record(rpc, Outcome.DENIED, user, context, err.message, code=err.code)
+            await self._abort(context, err)
+        return user
+
+    def _record(
+        self,
+        rpc: str,
+        outcome: Outcome,
+        user: User,
+        context: Any,
+        message: str,
+        *,
+        code: grpc.StatusCode | str = "OK",
+        operations: Iterable[AuditOperation] = (),
+    ) -> None:
         self._audit.record(
-            rpc, Outcome.DENIED, user=user, peer=context.peer(), code=err.code, message=err.message
+            rpc,
+            outcome,
+            user=user,
+            peer=context.peer(),
+            code=code,
+            message=message,
+            operations=operations,
         )
 
     @staticmethod

@@ -37,29 +37,29 @@ from agent.gnmi.paths import to_data_path
 from agent.gnmi.pb import PathMsg, TypedValueMsg, gnmi_pb2
 from agent.gnmi.scalars import leaf_typed_value, untyped_typed_value
 from agent.gnmi.timestamps import timestamp_ns
+from agent.northbound.capabilities import allowed_modules
 from agent.schema.leaf_types import SIGNED_INTS, UNSIGNED_INTS, BaseType, LeafType
 from agent.schema.library import ModuleInfo
 from agent.schema.nav import NodeInfo, SchemaNavigator
 from agent.schema.path import DataPath, PathElem
-from agent.telemetry.limits import Bundling
-from agent.telemetry.model import (
+from agent.telemetry import (
     Batch,
+    Bundling,
     Delete,
     ErrorKind,
     ListMode,
+    Session,
     SessionEnded,
     StreamMode,
     SubscribeSpec,
     Subscription,
     TelemetryError,
+    TelemetryService,
     Update,
 )
-from agent.telemetry.service import TelemetryService
-from agent.telemetry.session import Session
 
 log = logging.getLogger(__name__)
 
-TYPES_MODULE: Final = "edge-types"
 CODES: Final = MappingProxyType(
     {
         ErrorKind.INVALID: grpc.StatusCode.INVALID_ARGUMENT,
@@ -172,7 +172,7 @@ class SubscribeHandler:
             mode,
             tuple(subscriptions),
             updates_only=listing.updates_only,
-            modules=self._models(listing.use_models),
+            modules=allowed_modules(listing.use_models, self._modules),
         )
         encoder = ResponseEncoder(
             Encoding(encoding),
@@ -211,24 +211,6 @@ class SubscribeHandler:
             return
         if polled:
             session.finish()  # no more polls can come
-
-    def _models(self, use_models: Sequence[Any]) -> frozenset[str] | None:
-        if not use_models:
-            return None
-        names = {TYPES_MODULE}
-        for model in use_models:
-            ours = self._modules.get(model.name)
-            if (
-                ours is None
-                or (model.organization and model.organization != ours.organization)
-                or (model.version and model.version != ours.revision)
-            ):
-                listed = ", ".join(f"{m.name} {m.revision}" for m in self._modules.values())
-                raise GnmiError.unimplemented(
-                    f"model {model.name!r} is not supported; Capabilities lists: {listed}"
-                )
-            names.add(ours.name)
-        return frozenset(names)
 
 
 _NO_LIST: Final = (

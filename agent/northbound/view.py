@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from agent.datastore.errors import DatastoreError
-from agent.datastore.tree import TreeOps, key_text
+from agent.datastore.tree import TreeOps, entry_keys
 from agent.gnmi.errors import GnmiError, path_text
 from agent.northbound.lru import Lru
 from agent.northbound.status import gnmi_error
@@ -108,7 +108,7 @@ class DataView:
         concrete = True
         for depth, elem in enumerate(path.elems):
             if elem.name == ANY_DEPTH:
-                parents = self._descendants_or_self(parents)
+                parents = self._ops.descendants_or_self(parents)
                 concrete = False
                 continue
             if elem.name == ANY_ONE:
@@ -150,15 +150,6 @@ class DataView:
             raise GnmiError.invalid_argument(
                 f"{info.name!r} has no key {unknown[0]!r} (its keys: {', '.join(info.keys)})"
             )
-
-    def _descendants_or_self(self, infos: list[NodeInfo]) -> list[NodeInfo]:
-        out: list[NodeInfo] = []
-        todo = list(infos)
-        while todo:
-            info = todo.pop()
-            out.append(info)
-            todo.extend(self._nav.children(info))
-        return out
 
     def _below_of(self, info: NodeInfo) -> tuple[bool, bool]:
         """(has config, has state) at or below ``info``."""
@@ -220,7 +211,7 @@ class DataView:
         wanted = tuple(wanted_map[k] for k in info.keys)
         if len(entries) <= BIG_LIST:
             for entry in entries:
-                if _keys_of(entry, info.keys) == wanted:
+                if entry_keys(entry, info.keys) == wanted:
                     return entry
             return None
         return self._index(entries, info.keys).get(wanted)
@@ -232,7 +223,7 @@ class DataView:
             return cached[1]
         index: dict[tuple[str, ...], Any] = {}
         for entry in entries:
-            entry_key = _keys_of(entry, keys)
+            entry_key = entry_keys(entry, keys)
             if entry_key is not None:
                 index.setdefault(entry_key, entry)
         self._indexes.put(id(entries), (entries, index))  # the list is kept alive with it
@@ -357,12 +348,3 @@ def _is_leafy_value(value: Any) -> bool:
     if isinstance(value, list):
         return _is_leaf_list(value)
     return True
-
-
-def _keys_of(entry: Any, keys: tuple[str, ...]) -> tuple[str, ...] | None:
-    if not isinstance(entry, dict):
-        return None
-    try:
-        return tuple(key_text(entry[k]) for k in keys)
-    except KeyError:
-        return None

@@ -22,6 +22,7 @@ from typing import Any
 
 from agent.datastore.errors import DatastoreError
 from agent.datastore.errors import ErrorKind as DatastoreErrorKind
+from agent.datastore.selection import EMPTY, selection_for
 from agent.datastore.tree import TreeOps
 from agent.mapping.state_tree import Selection
 from agent.schema.nav import SchemaNavigator
@@ -36,7 +37,7 @@ from agent.telemetry.model import (
     TelemetryError,
 )
 from agent.telemetry.patterns import PathPattern, SchemaReach
-from agent.telemetry.selection import EMPTY, SiteIndex, selection_of, union
+from agent.telemetry.selection import SiteIndex, union
 from agent.telemetry.session import Watch
 
 
@@ -99,7 +100,7 @@ class Planner:
         self._check_path(sub.path)
         pattern = PathPattern(sub.path)
         state = self._reach.reaches_state(pattern)
-        selection = selection_of(pattern.path) if state else EMPTY
+        selection = selection_for(pattern.path) if state else EMPTY
         minimum = self.minimum(selection, state, index, minimums)
         limits = self._limits
 

@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from enum import Enum
 
 from agent.clock import Clock
+from agent.datastore.selection import EMPTY
 from agent.mapping.state_tree import Selection
-from agent.telemetry.selection import EMPTY, is_empty, union
+from agent.telemetry.selection import is_empty, union
 from agent.telemetry.session import Watch
 from agent.telemetry.timer import Timer
 

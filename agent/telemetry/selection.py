@@ -1,44 +1,15 @@
-"""Which entities (devices, ports, slices) a path or a change needs read from hardware."""
+"""Which entities (devices, ports, slices) a change needs read from hardware."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any, Final
+from typing import Any
 
+from agent.datastore.selection import EMPTY, NOTHING
 from agent.mapping.model import PLATFORM, PORTS, SLICES, entries
 from agent.mapping.state_tree import ALL, Selection
-from agent.schema.path import ANY_DEPTH, ANY_ONE, DataPath, PathElem
+from agent.schema.path import DataPath, PathElem
 from agent.telemetry.flatten import path_key
-
-NOTHING: Final = frozenset[str]()
-EMPTY: Final = Selection(NOTHING, NOTHING, NOTHING)
-
-
-def selection_of(path: DataPath) -> Selection:
-    """The smallest Selection whose state covers the (possibly wildcard) ``path``."""
-    elems = path.elems
-    if not elems or elems[0].name in (ANY_ONE, ANY_DEPTH):
-        return ALL
-    top = elems[0].name
-    if top == "ports":
-        return Selection(NOTHING, _names(elems, 1, "port"), NOTHING)
-    if top == "slices":
-        return Selection(NOTHING, NOTHING, _names(elems, 1, "slice"))
-    if top == "platform":
-        devices = (
-            _names(elems, 2, "device") if len(elems) > 1 and elems[1].name == "devices" else None
-        )
-        return Selection(devices, NOTHING, NOTHING)
-    return EMPTY
-
-
-def _names(elems: tuple[PathElem, ...], index: int, list_name: str) -> frozenset[str] | None:
-    if len(elems) <= index or elems[index].name != list_name:
-        return None
-    name = dict(elems[index].keys).get("name")
-    if name is None or name == ANY_ONE:
-        return None
-    return frozenset((name,))
 
 
 def union(a: Selection, b: Selection) -> Selection:

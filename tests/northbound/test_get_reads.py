@@ -11,12 +11,12 @@ from typing import Any
 import pytest
 
 from agent.clock import FakeClock
+from agent.datastore.selection import selection_for
 from agent.datastore.tree import TreeOps
 from agent.gnmi.pb import gnmi_pb2
 from agent.gnmi.schema_info import CachedSchema
 from agent.mapping.state_tree import ALL, Selection
 from agent.northbound.get import GetHandler
-from agent.northbound.selection import selection_for
 from agent.northbound.view import DataView, limit_depth
 from agent.schema.engine import SchemaEngine
 from agent.schema.path import DataPath
