@@ -129,14 +129,20 @@ class _Encoder:
         return encoded
 
     def leaf(self, path: DataPath, value: JsonValue, leaf: LeafType) -> JsonValue:
-        try:
-            if self.ietf:
-                return normalise_leaf(value, leaf, path)
-            if leaf.is_list:
-                return [json_form(*resolve(e, leaf, path)) for e in leaf_elements(value, path)]
-            return json_form(*resolve(value, leaf, path))
-        except GnmiError as exc:
-            raise GnmiError.internal(f"cannot encode stored value: {exc.message}") from exc
+        return json_leaf(value, leaf, path, ietf=self.ietf)
+
+
+def json_leaf(value: JsonValue, leaf: LeafType, path: DataPath, *, ietf: bool) -> JsonValue:
+    """A stored leaf value in the JSON_IETF (``ietf``) or JSON form; a stored value that
+    does not fit its type is INTERNAL."""
+    try:
+        if ietf:
+            return normalise_leaf(value, leaf, path)
+        if leaf.is_list:
+            return [json_form(*resolve(e, leaf, path)) for e in leaf_elements(value, path)]
+        return json_form(*resolve(value, leaf, path))
+    except GnmiError as exc:
+        raise GnmiError.internal(f"cannot encode stored value: {exc.message}") from exc
 
 
 def _drop_modules(members: dict[str, JsonValue]) -> dict[str, JsonValue]:

@@ -32,11 +32,11 @@ from agent.clock import Clock
 from agent.gnmi.encoding import Encoding, parse_encoding
 from agent.gnmi.errors import GnmiError
 from agent.gnmi.json_value import dump_json
-from agent.gnmi.leaf_values import json_form, leaf_elements, normalise_leaf, resolve
 from agent.gnmi.paths import to_data_path
 from agent.gnmi.pb import PathMsg, TypedValueMsg, gnmi_pb2
 from agent.gnmi.scalars import leaf_typed_value, untyped_typed_value
 from agent.gnmi.timestamps import timestamp_ns
+from agent.gnmi.tree_codec import json_leaf
 from agent.northbound.capabilities import allowed_modules
 from agent.schema.leaf_types import SIGNED_INTS, UNSIGNED_INTS, BaseType, LeafType
 from agent.schema.library import ModuleInfo
@@ -463,14 +463,7 @@ def _set_ietf_bool(typed: TypedValueMsg, value: Any) -> None:
 
 def _general(leaf: LeafType, encoding: Encoding, where: DataPath) -> Setter:
     def convert(value: Any) -> Any:
-        try:
-            if encoding is Encoding.JSON_IETF:
-                return normalise_leaf(value, leaf, where)
-            if leaf.is_list:
-                return [json_form(*resolve(e, leaf, where)) for e in leaf_elements(value, where)]
-            return json_form(*resolve(value, leaf, where))
-        except GnmiError as err:
-            raise GnmiError.internal(f"cannot encode stored value: {err.message}") from err
+        return json_leaf(value, leaf, where, ietf=encoding is Encoding.JSON_IETF)
 
     if encoding is Encoding.PROTO:
 
