@@ -32,7 +32,6 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -196,20 +195,6 @@ class Collectors:
 # --- the agent side --------------------------------------------------------------------------
 
 
-class PoolDrivers(Mapping[str, Any]):
-    def __init__(self, pool: Any) -> None:
-        self._pool = pool
-
-    def __getitem__(self, name: str) -> Any:
-        return self._pool.drivers[name]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._pool.drivers)
-
-    def __len__(self) -> int:
-        return len(self._pool.drivers)
-
-
 class Agent:
     """Datastore, mock drivers, telemetry and a Subscribe-only gRPC server."""
 
@@ -235,6 +220,7 @@ class Agent:
     async def start(self) -> str:
         from grpc import aio
 
+        from agent.app import LiveDrivers
         from agent.gnmi.pb import gnmi_pb2_grpc
         from agent.northbound.subscribe import SubscribeHandler
         from agent.telemetry.limits import TelemetryLimits
@@ -253,7 +239,7 @@ class Agent:
         self.timer = ManualTimer(self.clock) if fake else LoopTimer(self.clock)
         self.telemetry = TelemetryService(
             self.datastore,
-            PoolDrivers(self.pool),
+            LiveDrivers(self.pool),
             self.engine.nav,
             self.clock,
             timer=self.timer,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 from agent.drivers.config import DeviceConfig
 from agent.drivers.errors import ApplyFailed, DriverError
@@ -66,13 +67,14 @@ class DevicePool:
 
     def __init__(self, make_driver: DriverMaker) -> None:
         self._make = make_driver
-        self._drivers: dict[str, Driver] = {}
+        # Replaced, never mutated: readers on other threads hold a stable snapshot.
+        self._drivers: Mapping[str, Driver] = MappingProxyType({})
         self._degraded: set[str] = set()
 
     @property
     def drivers(self) -> Mapping[str, Driver]:
-        """Open drivers by device name (a read-only view)."""
-        return dict(self._drivers)
+        """Open drivers by device name: a read-only snapshot, replaced by every change."""
+        return self._drivers
 
     @property
     def degraded(self) -> frozenset[str]:
@@ -81,12 +83,14 @@ class DevicePool:
 
     def start(self, intents: Mapping[str, DeviceIntent]) -> None:
         """Opens a driver per device and reconciles it to its intent."""
+        opened = dict(self._drivers)
         for name, intent in sorted(intents.items()):
             if intent.device is None:
                 continue
             driver = self._make(intent.device)
             driver.open()
-            self._drivers[name] = driver
+            opened[name] = driver
+            self._drivers = MappingProxyType(dict(opened))
             try:
                 driver.reconcile(intent)
             except DriverError as err:
@@ -95,9 +99,9 @@ class DevicePool:
 
     def stop(self) -> None:
         """Closes every driver (the hardware keeps its programming)."""
-        for driver in self._drivers.values():
+        drivers, self._drivers = self._drivers, MappingProxyType({})
+        for driver in drivers.values():
             driver.close()
-        self._drivers.clear()
 
     def apply(
         self, old: Mapping[str, DeviceIntent], new: Mapping[str, DeviceIntent]
@@ -122,16 +126,18 @@ class DevicePool:
 
     def keep(self, change: AppliedChange) -> None:
         """Makes a change permanent: registers new drivers, closes retired ones."""
+        drivers = dict(self._drivers)
         for step in change.steps:
             if step.retired:
                 step.driver.close()
-                if self._drivers.get(step.device) is step.driver:
-                    del self._drivers[step.device]
+                if drivers.get(step.device) is step.driver:
+                    del drivers[step.device]
                 self._degraded.discard(step.device)
         for step in change.steps:
             if step.created:
-                self._drivers[step.device] = step.driver
+                drivers[step.device] = step.driver
             self._degraded.discard(step.device)
+        self._drivers = MappingProxyType(drivers)
 
     def undo(self, change: AppliedChange, old: Mapping[str, DeviceIntent]) -> tuple[str, ...]:
         """Reverts an applied change that is not to be kept; returns degraded devices."""
