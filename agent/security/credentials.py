@@ -3,7 +3,8 @@
 Credentials follow the gNMI authentication specification: ``username`` and ``password``
 metadata on every RPC. With mutual TLS, a verified client certificate whose common name
 names a known user authenticates that user without password metadata. Explicit
-username/password metadata always wins over the certificate.
+username/password metadata always wins over the certificate. :func:`peer_host` names the
+client's host for login throttling.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
+from urllib.parse import unquote
 
 from agent.security.errors import AuthenticationError, AuthFailure
 from agent.security.users import User
@@ -146,3 +148,23 @@ def peer_common_name(auth_context: Mapping[str, Sequence[bytes]] | None) -> str 
         return None
     name = _text(values[0])
     return name or None
+
+
+def peer_host(peer: str) -> str:
+    """The client's address without the port, from a gRPC ``context.peer()``.
+
+    ``ipv4:10.0.0.7:5555`` gives ``10.0.0.7`` and ``ipv6:[fd00::7]:5555`` (which gRPC
+    may percent-encode) gives ``fd00::7``; anything else (``unix:...``) is returned
+    whole, so every client of that kind counts as one peer.
+    """
+    scheme, _, rest = peer.partition(":")
+    rest = unquote(rest)
+    if scheme == "ipv4":
+        host, sep, port = rest.rpartition(":")
+        if sep and host and port.isdigit():
+            return host
+    elif scheme == "ipv6" and rest.startswith("["):
+        host, sep, port = rest[1:].rpartition("]:")
+        if sep and host and port.isdigit():
+            return host.partition("%")[0]  # without a zone such as %eth0
+    return peer

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from pathlib import Path
 
 import grpc
 
@@ -16,7 +17,18 @@ class UserDatabaseError(RuntimeError):
 
 
 class TlsMaterialError(RuntimeError):
-    """TLS files in the state directory are inconsistent and cannot be repaired safely."""
+    """TLS files in the state directory are inconsistent and cannot be repaired safely.
+
+    ``path`` is the file at fault, when there is one.
+    """
+
+    def __init__(self, message: str, *, path: Path | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+class MissingCaKeyError(TlsMaterialError):
+    """A certificate must be issued but the CA private key is not in the state directory."""
 
 
 class AuthFailure(enum.Enum):
@@ -28,6 +40,7 @@ class AuthFailure(enum.Enum):
     UNKNOWN_USER = "unknown-user"
     BAD_PASSWORD = "bad-password"
     UNKNOWN_CERTIFICATE_USER = "unknown-certificate-user"
+    THROTTLED = "throttled"
 
 
 class AuthenticationError(Exception):
@@ -47,3 +60,17 @@ class AuthenticationError(Exception):
     def code(self) -> grpc.StatusCode:
         """The gRPC status code the RPC must end with."""
         return grpc.StatusCode.UNAUTHENTICATED
+
+
+class LoginThrottledError(AuthenticationError):
+    """A password login refused by the login throttle, without checking the password;
+    maps onto gRPC RESOURCE_EXHAUSTED."""
+
+    def __init__(self, message: str, retry_after_s: float, *, username: str | None = None) -> None:
+        super().__init__(AuthFailure.THROTTLED, message, username=username)
+        self.retry_after_s = retry_after_s
+
+    @property
+    def code(self) -> grpc.StatusCode:
+        """The gRPC status code the RPC must end with."""
+        return grpc.StatusCode.RESOURCE_EXHAUSTED

@@ -2,7 +2,9 @@
 
 It reads ``username``/``password`` metadata and, with mutual TLS, the verified client
 certificate's common name; refusals end the RPC with UNAUTHENTICATED and are written to
-the audit log. Handlers read the caller with :meth:`AuthInterceptor.current_user`.
+the audit log. With a :class:`LoginThrottle`, password logins are throttled per peer
+host and user name: a throttled attempt ends with RESOURCE_EXHAUSTED before its password
+is checked. Handlers read the caller with :meth:`AuthInterceptor.current_user`.
 Handlers must be coroutines or async generators (the grpc.aio style).
 """
 
@@ -24,12 +26,24 @@ from agent.security.credentials import (
     PasswordCredentials,
     extract_credentials,
     peer_common_name,
+    peer_host,
     verify_credentials,
 )
-from agent.security.errors import AuthenticationError, UserDatabaseError
+from agent.security.errors import (
+    AuthenticationError,
+    AuthFailure,
+    LoginThrottledError,
+    UserDatabaseError,
+)
+from agent.security.throttle import LoginThrottle
 from agent.security.users import User
 
 Behaviour = Callable[[Any, Any], Any]
+
+# Failures that tried a password, as opposed to requests without one.
+_GUESSES = frozenset({AuthFailure.BAD_PASSWORD, AuthFailure.UNKNOWN_USER})
+# How often a login waits to see whether the peer's checks in progress have ended.
+_BUSY_RETRY_S = 0.01
 
 
 class AuthInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
@@ -42,9 +56,12 @@ class AuthInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
         *,
         audit: AuditLog | None = None,
         exempt_methods: Iterable[str] = (),
+        throttle: LoginThrottle | None = None,
     ) -> None:
+        """``throttle`` limits password guessing; logins are not throttled without it."""
         self._authenticator = authenticator
         self._audit = audit
+        self._throttle = throttle
         self._exempt = frozenset(exempt_methods)
         self._wrapped: dict[str, tuple[grpc.RpcMethodHandler, grpc.RpcMethodHandler]] = {}
         self._user: contextvars.ContextVar[User | None] = contextvars.ContextVar(
@@ -79,11 +96,9 @@ class AuthInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
         metadata = tuple(context.invocation_metadata() or ())
         try:
             credentials = extract_credentials(metadata, peer_common_name(context.auth_context()))
-            user = None
             if isinstance(credentials, PasswordCredentials):
-                user = self._authenticator.cached_user(credentials.username, credentials.password)
-            if user is None:
-                # A cache miss runs scrypt: keep it off the event loop.
+                user = await self._password_login(credentials, context.peer())
+            else:
                 user = await asyncio.to_thread(self._verify, credentials)
         except AuthenticationError as exc:
             detail = f"{exc.reason.value}: {exc.message}"
@@ -99,8 +114,51 @@ class AuthInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
             raise AssertionError("abort() returns only by raising") from exc
         self._user.set(user)
 
+    async def _password_login(self, credentials: PasswordCredentials, peer: str) -> User:
+        """The user the password proves, consulting the throttle first if there is one."""
+        name, password = credentials.username, credentials.password
+        throttle = self._throttle
+        if throttle is None:
+            user = self._authenticator.cached_user(name, password)
+            # A cache miss runs scrypt: keep it off the event loop.
+            return user if user is not None else await asyncio.to_thread(self._verify, credentials)
+        host = peer_host(peer)
+        while True:
+            refusal = throttle.refusal(host, name)
+            if refusal is not None:
+                raise LoginThrottledError(refusal.message, refusal.retry_after_s, username=name)
+            user = self._authenticator.cached_user(name, password)
+            if user is not None:
+                throttle.succeeded(host, name)
+                return user
+            if throttle.start(host):
+                try:
+                    return await asyncio.to_thread(
+                        self._verify_counted, throttle, host, credentials
+                    )
+                finally:
+                    # On cancellation the check may still run on: its outcome is still
+                    # counted, and its answer never reaches the client.
+                    throttle.finish(host)
+            # As many checks in progress as the peer has failures left: wait for one.
+            await asyncio.sleep(_BUSY_RETRY_S)
+
     def _verify(self, credentials: Credentials) -> User:
         return verify_credentials(self._authenticator, credentials)
+
+    def _verify_counted(
+        self, throttle: LoginThrottle, host: str, credentials: PasswordCredentials
+    ) -> User:
+        """Checks the password and tells the throttle the outcome (in a worker thread,
+        so the outcome counts even if the RPC is cancelled meanwhile)."""
+        try:
+            user = verify_credentials(self._authenticator, credentials)
+        except AuthenticationError as exc:
+            if exc.reason in _GUESSES:
+                throttle.failed(host, credentials.username)
+            raise
+        throttle.succeeded(host, credentials.username)
+        return user
 
     def _audit_refusal(
         self,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import stat
 from datetime import timedelta
 from pathlib import Path
@@ -11,7 +12,7 @@ from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from agent.clock import FakeClock
-from agent.security.errors import TlsMaterialError, UserError
+from agent.security.errors import MissingCaKeyError, UserError
 from agent.security.tls import ensure_tls_material, issue_client_certificate
 
 
@@ -103,11 +104,57 @@ def test_replaced_server_key_triggers_reissue(state_dir: Path) -> None:
     assert again.server_cert_created and again.ca_cert_pem == first.ca_cert_pem
 
 
-def test_ca_without_its_key_is_an_error(state_dir: Path) -> None:
-    ensure_tls_material(state_dir)
+def test_without_the_ca_key_the_certificates_stay_but_nothing_is_issued(
+    state_dir: Path,
+) -> None:
+    first = ensure_tls_material(state_dir)
     (state_dir / "tls" / "ca.key").unlink()
-    with pytest.raises(TlsMaterialError, match=r"ca\.key"):
+    again = ensure_tls_material(state_dir)
+    assert not again.server_cert_created and again.server_cert_pem == first.server_cert_pem
+    # Without the key nobody can tell it from an operator's: a missing name only warns.
+    named = ensure_tls_material(state_dir, extra_names=["edge-7.example"])
+    assert not named.server_cert_created and named.server_cert_pem == first.server_cert_pem
+    (state_dir / "tls" / "server.crt").unlink()
+    (state_dir / "tls" / "server.key").unlink()
+    with pytest.raises(MissingCaKeyError, match=r"ca\.key: missing") as missing:
         ensure_tls_material(state_dir)
+    assert missing.value.path == state_dir / "tls" / "ca.key"
+    assert sorted(path.name for path in (state_dir / "tls").iterdir()) == ["ca.crt"]
+
+
+def test_missing_server_key_of_the_agents_certificate_is_reissued(state_dir: Path) -> None:
+    first = ensure_tls_material(state_dir)
+    (state_dir / "tls" / "server.key").unlink()
+    again = ensure_tls_material(state_dir)
+    assert again.server_cert_created and again.server_cert_pem != first.server_cert_pem
+
+
+def test_expired_ca_is_recreated_when_a_certificate_must_be_issued(state_dir: Path) -> None:
+    clock = FakeClock()
+    first = ensure_tls_material(state_dir, clock=clock)
+    clock.advance(seconds=3651 * 86400)
+    again = ensure_tls_material(state_dir, clock=clock)
+    assert again.ca_created and again.server_cert_created
+    assert again.ca_cert_pem != first.ca_cert_pem
+    assert again.ca_cert_pem is not None
+    ca = x509.load_pem_x509_certificate(again.ca_cert_pem)
+    x509.load_pem_x509_certificate(again.server_cert_pem).verify_directly_issued_by(ca)
+
+
+def test_every_file_written_is_logged_with_its_reason(
+    state_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="agent.security.tls"):
+        ensure_tls_material(state_dir)
+        ensure_tls_material(state_dir)  # nothing to do: nothing logged
+        ensure_tls_material(state_dir, extra_names=["edge-7.example"])
+    tls = state_dir / "tls"
+    assert [record.getMessage() for record in caplog.records] == [
+        f"{tls / 'ca.crt'}: creating a new CA (no ca.crt yet)",
+        f"{tls / 'server.crt'}: issuing a new server certificate and key (no server.crt yet)",
+        f"{tls / 'server.crt'}: issuing a new server certificate and key "
+        "(server.crt does not name edge-7.example)",
+    ]
 
 
 def test_bad_extra_name_is_refused(state_dir: Path) -> None:
