@@ -44,6 +44,8 @@ from agent.schema.engine import SchemaEngine
 from agent.security.audit import AuditLog, Outcome
 from agent.security.grpc_auth import AuthInterceptor
 from agent.security.passwords import DEFAULT_SCRYPT, ScryptParams
+from agent.security.sessions import SessionGuard
+from agent.security.state_files import check_state_files
 from agent.security.tls import TlsMaterial, ensure_tls_material, load_ca_bundle, server_credentials
 from agent.security.users import Role, UserStore
 from agent.simulation import offer_demo_traffic
@@ -215,6 +217,10 @@ def build_agent(
     clock = clock or SystemClock()
     state_dir = settings.state_dir
     ensure_dir(state_dir)
+    client_ca = (settings.tls.client_ca,) if settings.tls.client_ca else ()
+    check_state_files(state_dir, users_file=settings.users_file, others=client_ca)
+    users = UserStore(settings.users_file, scrypt=scrypt, recheck_s=0.5)
+    users.refresh()  # a damaged users file stops the start here, before anything runs
     schema = schema or SchemaEngine()
     drivers = registry or DriverRegistry.discover()
     for problem in drivers.load_errors:
@@ -225,7 +231,6 @@ def build_agent(
     live = LiveDrivers(pool)
     state = StateReader(live)
     telemetry = TelemetryService(datastore, live, schema.nav, clock, reader=state)
-    users = UserStore(settings.users_file, scrypt=scrypt, recheck_s=0.5)
     audit = AuditLog.in_state_dir(
         state_dir, max_bytes=settings.audit.max_bytes, keep=settings.audit.keep, clock=clock
     )
@@ -241,7 +246,12 @@ def build_agent(
         set_=set_handler,
         current_user=interceptor.current_user,
         audit=audit,
-        subscribe=SubscribeHandler(telemetry, clock, modules=schema.modules),
+        subscribe=SubscribeHandler(
+            telemetry,
+            clock,
+            modules=schema.modules,
+            sessions=SessionGuard(users, clock, audit=audit),
+        ),
     )
     grpc_settings = settings.grpc
     server = GnmiServer(

@@ -3,6 +3,10 @@
 Settings come from the defaults, then the TOML file given with ``--config``, then the
 flags. On start it prints where it listens, the CA certificate clients must trust, who
 can log in and pygnmi commands that work as printed.
+
+When it cannot start (bad settings, unsafe file modes in the state directory, a damaged
+users file, a busy port, ...) it exits with 1 after one line on stderr and listens
+nowhere.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from agent.datastore.persist_errors import PersistenceError
 from agent.gnmi.pb import GNMI_VERSION
 from agent.northbound.server import ServerStartError
 from agent.security.errors import TlsMaterialError, UserDatabaseError, UserError
+from agent.security.state_files import StateFileError
 from agent.security.users import Role
 from agent.site_file import SiteFileError, summarise
 
@@ -126,8 +131,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         settings = settings_from_args(args)
     except ConfigError as err:
-        print(f"edge-agent serve: error: {err}", file=sys.stderr)
-        return EXIT_ERROR
+        return _cannot_start(err)
     logging.basicConfig(
         level=settings.log_level.upper(),
         stream=sys.stderr,
@@ -139,29 +143,42 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_OK
 
 
+START_ERRORS = (
+    ConfigError,
+    DatastoreError,
+    PersistenceError,
+    ServerStartError,
+    SiteFileError,
+    StateFileError,
+    TlsMaterialError,
+    UserDatabaseError,
+    UserError,
+    OSError,
+)
+"""Failures that stop the start with one line on stderr."""
+
+
 async def serve(settings: Settings) -> int:
     """Starts the agent, prints how to reach it and runs until a stop signal."""
-    if settings.tls.insecure:
-        _warn_insecure(settings)
     try:
         agent = build_agent(settings)
         bootstrap = agent.bootstrap_admin()
         running = await agent.start()
-    except (
-        ConfigError,
-        DatastoreError,
-        PersistenceError,
-        ServerStartError,
-        SiteFileError,
-        TlsMaterialError,
-        UserDatabaseError,
-        UserError,
-        OSError,
-    ) as err:
-        print(f"edge-agent serve: error: {err}", file=sys.stderr)
-        return EXIT_ERROR
-    print(banner(agent, running, bootstrap), flush=True)
-    if not agent.users.users():
+    except START_ERRORS as err:
+        return _cannot_start(err)
+    except Exception as err:  # a bug: still one line; the traceback at debug level
+        log.debug("start failed", exc_info=True)
+        return _cannot_start(err, unexpected=True)
+    try:
+        text = banner(agent, running, bootstrap)
+        has_users = bool(agent.users.users())
+    except Exception as err:  # e.g. the users file damaged since it was checked
+        await _stop_quietly(agent)
+        return _cannot_start(err, unexpected=not isinstance(err, START_ERRORS))
+    if settings.tls.insecure:
+        _warn_insecure(settings)
+    print(text, flush=True)
+    if not has_users:
         print(_no_users_warning(settings), file=sys.stderr, flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -176,6 +193,23 @@ async def serve(settings: Settings) -> int:
         await agent.stop()
     print("edge-agent stopped", flush=True)
     return EXIT_OK
+
+
+def _cannot_start(err: BaseException, *, unexpected: bool = False) -> int:
+    """Prints why the agent cannot start as one line; the exit code."""
+    text = " ".join(str(err).split()) or type(err).__name__
+    if unexpected:
+        text = f"unexpected {type(err).__name__}: {text} (run with --log-level debug for details)"
+    print(f"edge-agent serve: error: {text}", file=sys.stderr, flush=True)
+    return EXIT_ERROR
+
+
+async def _stop_quietly(agent: Agent) -> None:
+    """Stops an agent that started but cannot go on (errors only logged at debug)."""
+    try:
+        await agent.stop()
+    except Exception:
+        log.debug("stopping after a failed start", exc_info=True)
 
 
 def banner(agent: Agent, running: Running, bootstrap: Bootstrap | None) -> str:

@@ -1,4 +1,8 @@
-"""`edge-agent user add|list|remove|passwd`: manage the user database in the state directory."""
+"""`edge-agent user add|list|remove|passwd|role`: manage the user database in the state directory.
+
+Changes take effect on a running agent within a second: new logins see them, and open
+Subscribe streams of a removed user, or of a user whose password or role changed, end.
+"""
 
 from __future__ import annotations
 
@@ -59,6 +63,17 @@ def register(subparsers: Any) -> None:
     _add_state_dir(passwd)
     passwd.set_defaults(handler=_passwd)
 
+    role = actions.add_parser("role", help="change a user's role (and a tenant's slices)")
+    role.add_argument("name")
+    role.add_argument("--role", required=True, help="admin, read-only (alias operator) or tenant")
+    role.add_argument(
+        "--slices",
+        default="",
+        help="comma-separated slice names a tenant is bound to (tenants only, required)",
+    )
+    _add_state_dir(role)
+    role.set_defaults(handler=_role)
+
 
 def _add_state_dir(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
@@ -79,12 +94,21 @@ def _add_password_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _slices(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def _role_and_slices(args: argparse.Namespace) -> tuple[Role, list[str]]:
+    role = Role.parse(args.role)
+    slices = _slices(args.slices)
+    if role is Role.TENANT and not slices:
+        raise UserError("a tenant needs --slices NAME[,NAME...]")
+    return role, slices
+
+
 def _add(args: argparse.Namespace) -> int:
-    slices = [part.strip() for part in args.slices.split(",") if part.strip()]
     try:
-        role = Role.parse(args.role)
-        if role is Role.TENANT and not slices:
-            raise UserError("a tenant needs --slices NAME[,NAME...]")
+        role, slices = _role_and_slices(args)
         store = UserStore.in_state_dir(args.state_dir)
         if store.get(args.name) is not None:
             raise UserError(f"user {args.name!r} already exists")
@@ -132,6 +156,17 @@ def _passwd(args: argparse.Namespace) -> int:
     except (UserError, UserDatabaseError, _PasswordInputError, OSError) as exc:
         return _fail(exc)
     print(f"changed the password of {args.name!r}")
+    return EXIT_OK
+
+
+def _role(args: argparse.Namespace) -> int:
+    try:
+        role, slices = _role_and_slices(args)
+        user = UserStore.in_state_dir(args.state_dir).set_role(args.name, role, slices)
+    except (UserError, UserDatabaseError, OSError) as exc:
+        return _fail(exc)
+    bound = f" bound to slices {', '.join(sorted(user.slices))}" if user.slices else ""
+    print(f"user {user.name!r} now has role {user.role.value}{bound}")
     return EXIT_OK
 
 

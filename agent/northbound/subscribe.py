@@ -16,6 +16,11 @@ JSON and JSON_IETF carry each leaf as a scalar JSON value, PROTO as a scalar Typ
 
 A client that stops reading costs nothing but its own queue: the writer waits on gRPC
 flow control while the session coalesces.
+
+With a ``SessionGuard`` the stream follows the user database: when the authenticated
+user is removed, gets a new password or a new role, the guard ends the session within
+its check interval and the RPC ends with the guard's status (UNAUTHENTICATED or
+PERMISSION_DENIED); nothing queued after that is sent.
 """
 
 from __future__ import annotations
@@ -42,6 +47,8 @@ from agent.schema.leaf_types import SIGNED_INTS, UNSIGNED_INTS, BaseType, LeafTy
 from agent.schema.library import ModuleInfo
 from agent.schema.nav import NodeInfo, SchemaNavigator
 from agent.schema.path import DataPath, PathElem
+from agent.security.sessions import Ending, SessionGuard
+from agent.security.users import User
 from agent.telemetry import (
     Batch,
     Bundling,
@@ -80,7 +87,8 @@ class SubscribeHandler:
 
     The servicer delegates with ``async for r in handler.subscribe(requests, context):
     yield r`` (or calls the handler itself with the authenticated user, whose name then
-    counts against the per-client cap; without one the peer address does).
+    counts against the per-client cap; without one the peer address does). ``sessions``
+    ends the streams of users who are no longer current.
     """
 
     def __init__(
@@ -89,21 +97,31 @@ class SubscribeHandler:
         clock: Clock,
         *,
         modules: Iterable[ModuleInfo] = (),
+        sessions: SessionGuard | None = None,
     ) -> None:
         self._telemetry = telemetry
         self._clock = clock
         self._modules = {m.name: m for m in modules}
+        self._sessions = sessions
 
     def __call__(
-        self, requests: AsyncIterator[Any], context: Any, user: Any = None
+        self, requests: AsyncIterator[Any], context: Any, user: User | None = None
     ) -> AsyncIterator[Any]:
-        name = getattr(user, "name", None)
-        return self.subscribe(requests, context, client=name)
+        name = None if user is None else user.name
+        return self.subscribe(requests, context, client=name, user=user)
 
     async def subscribe(
-        self, request_iterator: AsyncIterator[Any], context: Any, *, client: str | None = None
+        self,
+        request_iterator: AsyncIterator[Any],
+        context: Any,
+        *,
+        client: str | None = None,
+        user: User | None = None,
     ) -> AsyncIterator[Any]:
-        """The responses of one Subscribe RPC; ends the RPC with a status on error."""
+        """The responses of one Subscribe RPC; ends the RPC with a status on error.
+
+        ``user`` (the authenticated caller) is watched by the session guard, if any.
+        """
         requests = aiter(request_iterator)
         try:
             first = await anext(requests)
@@ -120,20 +138,41 @@ class SubscribeHandler:
             await _abort(context, CODES[err.kind], err.message)
             return
         _on_done(context, session.close)
+        revoked: list[Ending] = []
+        unwatch = self._watch(user, session, revoked, context)
         reader = asyncio.create_task(self._read_rest(requests, session))
         try:
-            while True:
+            while not revoked:
                 try:
                     batch = await session.next()
                 except SessionEnded as end:
-                    if end.error is not None:
+                    if not revoked and end.error is not None:
                         await _abort(context, CODES[end.error.kind], end.error.message)
-                    return
+                    break
                 for response in encoder.responses(batch):
+                    if revoked:
+                        break
                     yield response
+            if revoked:
+                await _abort(context, revoked[0].code, revoked[0].message)
         finally:
             reader.cancel()
+            unwatch()
             session.close()
+
+    def _watch(
+        self, user: User | None, session: Session, revoked: list[Ending], context: Any
+    ) -> Callable[[], None]:
+        """Has the guard end ``session`` (recording why in ``revoked``) if ``user`` is
+        no longer current; returns the function that stops watching."""
+        if self._sessions is None or user is None:
+            return _nothing
+
+        def end(ending: Ending) -> None:
+            revoked.append(ending)
+            session.fail(TelemetryError(ErrorKind.UNAVAILABLE, ending.message))
+
+        return self._sessions.watch(user, end, peer=_peer(context))
 
     def plan(self, request: Any) -> tuple[SubscribeSpec, ResponseEncoder]:
         """Checks the first SubscribeRequest; raises GnmiError for what cannot be served."""
@@ -509,6 +548,17 @@ def _path_msg(path: DataPath, *, origin: str = "", target: str = "") -> PathMsg:
     for elem in path.elems:
         message.elem.add(name=elem.name, key=dict(elem.keys))
     return message
+
+
+def _nothing() -> None:
+    return None
+
+
+def _peer(context: Any) -> str:
+    try:
+        return str(context.peer())
+    except Exception:
+        return ""
 
 
 def _peer_host(context: Any) -> str:

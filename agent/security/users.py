@@ -4,11 +4,16 @@ Passwords are stored as salted scrypt hashes. Successful verifications are cache
 store instance, keyed by the user name and a keyed digest of the password, so per-RPC
 authentication costs a dictionary lookup; the cache is dropped whenever the file changes
 (including changes made by another process, such as the ``edge-agent user`` command).
+
+A user returned by :meth:`UserStore.authenticate` remembers which stored password it
+proved, so :meth:`UserStore.revoked` can tell a long-lived session (a Subscribe stream)
+that its user was removed, got a new password or a new role since it logged in.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import enum
 import fcntl
 import hashlib
@@ -98,13 +103,27 @@ def validate_slice_name(name: str) -> str:
     return name
 
 
+class Revocation(enum.Enum):
+    """Why a user, as authenticated earlier, is no longer current."""
+
+    REMOVED = "removed"
+    PASSWORD_CHANGED = "password changed"
+    ROLE_CHANGED = "role changed"  # the role or a tenant's slice binding
+
+
 @dataclass(frozen=True)
 class User:
-    """An authenticated principal: name, role and, for tenants, the slices it is bound to."""
+    """An authenticated principal: name, role and, for tenants, the slices it is bound to.
+
+    ``credential`` identifies the stored password the user proved (empty when the user
+    was not authenticated by password, e.g. by a client certificate); it takes no part
+    in comparisons.
+    """
 
     name: str
     role: Role
     slices: frozenset[str] = field(default_factory=frozenset)
+    credential: str = field(default="", compare=False, repr=False)
 
     def __post_init__(self) -> None:
         validate_user_name(self.name)
@@ -122,6 +141,11 @@ class User:
 class _Record:
     user: User
     password: PasswordHash
+    login: User = field(init=False, repr=False, compare=False)  # ``user`` with its credential
+
+    def __post_init__(self) -> None:
+        stamp = hashlib.sha256(self.password.salt + self.password.digest).hexdigest()[:32]
+        object.__setattr__(self, "login", dataclasses.replace(self.user, credential=stamp))
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -134,12 +158,18 @@ class _Record:
 
 @dataclass(frozen=True)
 class _Snapshot:
-    """The database as last read: file identity, raw bytes and parsed records."""
+    """The database as last read: file identity, raw bytes and parsed records.
+
+    ``racy``: the file had been modified so recently when it was read that a rewrite in
+    the same timestamp tick could leave its stat unchanged; until a later look finds the
+    file older than that, its content is compared too.
+    """
 
     signature: tuple[int, ...] | None
     content: bytes | None
     records: Mapping[str, _Record]
     generation: int
+    racy: bool
 
 
 class UserStore:
@@ -161,9 +191,10 @@ class UserStore:
         """``scrypt`` sets the cost of newly hashed passwords; stored hashes keep theirs.
 
         ``recheck_s`` lets verified logins skip looking at the file for that long (a
-        server passes a fraction of a second: changes made by another process, such as
-        ``edge-agent user passwd``, then take effect within it; this store's own changes
-        take effect at once).
+        server passes a fraction of a second: a removal or a password change made by
+        another process, such as ``edge-agent user passwd``, then stops a remembered
+        login within it; this store's own changes take effect at once, and a login that
+        is not remembered always looks at the file).
         """
         self._path = path
         self._recheck_ns = int(recheck_s * 1_000_000_000)
@@ -198,13 +229,38 @@ class UserStore:
         record = self._current().records.get(name)
         return None if record is None else record.user
 
+    def refresh(self) -> int:
+        """Looks at the file now (whatever ``recheck_s`` says), reloading it if it changed.
+
+        Returns the snapshot's generation: equal numbers mean no user changed in between.
+        Raises UserDatabaseError when the file is damaged or unreadable.
+        """
+        return self._current(force=True).generation
+
+    def revoked(self, user: User) -> Revocation | None:
+        """Why ``user``, as authenticated earlier, is no longer current; None while it is.
+
+        Removed, a new password (only for a user authenticated by password) or a new role
+        or slice binding. Cheap: no scrypt, and the file is looked at as ``recheck_s``
+        allows (call :meth:`refresh` first to see the file as it is now).
+        """
+        record = self._current().records.get(user.name)
+        if record is None:
+            return Revocation.REMOVED
+        if user.credential and user.credential != record.login.credential:
+            return Revocation.PASSWORD_CHANGED
+        if record.user != user:
+            return Revocation.ROLE_CHANGED
+        return None
+
     # Authentication
 
     def authenticate(self, name: str, password: str) -> User:
         """The user if ``password`` is right; raises AuthenticationError otherwise.
 
         A cache hit costs no scrypt. An unknown user costs the same scrypt as a known
-        one, so response times do not reveal which names exist.
+        one, so response times do not reveal which names exist. The user returned carries
+        the ``credential`` it proved.
         """
         snapshot = self._current()
         key = (name, self._fingerprint(password))
@@ -212,6 +268,9 @@ class UserStore:
             cached = self._verified.get(key) if self._is_current(snapshot) else None
         if cached is not None:
             return cached
+        # A miss costs scrypt anyway: look at the file as it is now (whatever recheck_s
+        # says), so a user or password added a moment ago works at once.
+        snapshot = self._current(force=True)
         record = snapshot.records.get(name)
         if record is None:
             verify_password(password, self._decoy())
@@ -228,8 +287,8 @@ class UserStore:
             if self._is_current(snapshot):
                 if len(self._verified) >= self._cache_size:
                     self._verified.clear()
-                self._verified[key] = record.user
-        return record.user
+                self._verified[key] = record.login
+        return record.login
 
     def cached_user(self, name: str, password: str) -> User | None:
         """The user if this exact name/password pair was verified since the file last
@@ -271,6 +330,20 @@ class UserStore:
                 raise UserError(f"no user named {name!r}")
             records[name] = _Record(user=record.user, password=hashed)
 
+    def set_role(self, name: str, role: Role | str, slices: Iterable[str] = ()) -> User:
+        """Gives a user a new role (and, for a tenant, its slices); the password stays.
+
+        Raises UserError if there is no such user or an argument is invalid.
+        """
+        parsed_role = role if isinstance(role, Role) else Role.parse(role)
+        user = User(name=name, role=parsed_role, slices=frozenset(slices))
+        with self._writing() as records:
+            record = records.get(name)
+            if record is None:
+                raise UserError(f"no user named {name!r}")
+            records[name] = _Record(user=user, password=record.password)
+        return user
+
     # Internals
 
     def _hash(self, password: str) -> PasswordHash:
@@ -300,34 +373,38 @@ class UserStore:
             return self._path.read_bytes()
         except FileNotFoundError:
             return None
+        except OSError as exc:
+            raise UserDatabaseError(f"{self._path}: cannot read: {exc.strerror or exc}") from exc
 
-    def _current(self) -> _Snapshot:
-        """The snapshot matching the file now, reloading (and dropping the cache) on change."""
+    def _current(self, *, force: bool = False) -> _Snapshot:
+        """The snapshot matching the file now, reloading (and dropping the cache) on change.
+
+        Within ``recheck_s`` of the last look the file is not looked at, unless ``force``.
+        """
         with self._lock:
             snapshot = self._snapshot
             now = self._monotonic_ns()
             if (
-                snapshot is not None
+                not force
+                and snapshot is not None
                 and self._recheck_ns
                 and now - self._checked_ns < self._recheck_ns
             ):
                 return snapshot
             self._checked_ns = now
             signature = self._signature()
-            if (
-                snapshot is not None
-                and signature == snapshot.signature
-                and (signature is None or not _recently_modified(signature))
-            ):
+            if snapshot is not None and signature == snapshot.signature and not snapshot.racy:
                 return snapshot
             content = self._read_content()
+            racy = signature is not None and _recently_modified(signature)
             if snapshot is not None and content == snapshot.content:
-                if signature != snapshot.signature:
-                    snapshot = _Snapshot(signature, content, snapshot.records, snapshot.generation)
+                if signature != snapshot.signature or racy != snapshot.racy:
+                    snapshot = dataclasses.replace(snapshot, signature=signature, racy=racy)
                     self._snapshot = snapshot
                 return snapshot
             generation = 0 if snapshot is None else snapshot.generation + 1
-            snapshot = _Snapshot(signature, content, _parse(self._path, content), generation)
+            records = _parse(self._path, content)
+            snapshot = _Snapshot(signature, content, records, generation, racy)
             self._snapshot = snapshot
             self._verified.clear()
             return snapshot
@@ -345,9 +422,7 @@ class UserStore:
             atomic_write(self._path, _serialise(records), mode=0o600)
         finally:
             os.close(fd)
-        with self._lock:
-            self._checked_ns = 0  # this store's own change is seen at once
-        self._current()
+        self._current(force=True)  # this store's own change is seen at once
 
 
 def _recently_modified(signature: tuple[int, ...]) -> bool:
@@ -368,7 +443,7 @@ def _parse(path: Path, content: bytes | None) -> dict[str, _Record]:
         return {}
     try:
         document = json.loads(content)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise UserDatabaseError(f"{path}: not valid JSON: {exc}") from exc
     if not isinstance(document, dict) or document.get("version") != FILE_FORMAT_VERSION:
         raise UserDatabaseError(

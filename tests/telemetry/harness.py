@@ -29,6 +29,8 @@ from agent.gnmi.pb import gnmi_pb2, gnmi_pb2_grpc
 from agent.northbound.subscribe import SubscribeHandler
 from agent.schema.engine import SchemaEngine
 from agent.schema.path import DataPath
+from agent.security.errors import AuthenticationError
+from agent.security.users import UserStore
 from agent.telemetry.limits import TelemetryLimits
 from agent.telemetry.service import TelemetryService
 from agent.telemetry.timer import ManualTimer
@@ -186,22 +188,34 @@ def leaves_of(response: Any) -> dict[str, Any]:
 
 
 class _Servicer(gnmi_pb2_grpc.gNMIServicer):  # type: ignore[misc]
-    def __init__(self, handler: SubscribeHandler) -> None:
+    """Subscribe only; with ``users``, callers log in with username/password metadata."""
+
+    def __init__(self, handler: SubscribeHandler, users: UserStore | None = None) -> None:
         self._handler = handler
+        self._users = users
 
     async def Subscribe(self, request_iterator: Any, context: Any) -> Any:  # noqa: N802
-        async for response in self._handler.subscribe(request_iterator, context):
+        user = None
+        if self._users is not None:
+            metadata = dict(context.invocation_metadata() or ())
+            try:
+                user = self._users.authenticate(
+                    str(metadata.get("username", "")), str(metadata.get("password", ""))
+                )
+            except AuthenticationError as err:
+                await context.abort(grpc.StatusCode.UNAUTHENTICATED, err.message)
+        async for response in self._handler(request_iterator, context, user):
             yield response
 
 
 class Stream:
     """One Subscribe RPC from the client side."""
 
-    def __init__(self, stub: Any, first: Any) -> None:
+    def __init__(self, stub: Any, first: Any, metadata: tuple[tuple[str, str], ...] = ()) -> None:
         """``first`` None: the client closes its side without sending anything."""
         self._outgoing: asyncio.Queue[Any] = asyncio.Queue()
         self._outgoing.put_nowait(first)
-        self.call = stub.Subscribe(self._requests())
+        self.call = stub.Subscribe(self._requests(), metadata=metadata or None)
 
     async def _requests(self) -> AsyncIterator[Any]:
         while True:
@@ -251,8 +265,12 @@ class Stream:
 class Server:
     """A grpc.aio server on 127.0.0.1 (ephemeral port) serving Subscribe only."""
 
-    def __init__(self, site: Site, **handler_options: Any) -> None:
+    def __init__(
+        self, site: Site, *, users: UserStore | None = None, **handler_options: Any
+    ) -> None:
+        """``users``: callers must log in (see ``open``'s ``login``)."""
         self.site = site
+        self.users = users
         self.handler = SubscribeHandler(
             site.service, site.clock, modules=site.engine.modules, **handler_options
         )
@@ -261,15 +279,17 @@ class Server:
 
     async def start(self) -> Server:
         self.server = aio.server()
-        gnmi_pb2_grpc.add_gNMIServicer_to_server(_Servicer(self.handler), self.server)
+        gnmi_pb2_grpc.add_gNMIServicer_to_server(_Servicer(self.handler, self.users), self.server)
         self.port = self.server.add_insecure_port("127.0.0.1:0")
         await self.server.start()
         return self
 
-    def open(self, first: Any) -> Stream:
+    def open(self, first: Any, login: tuple[str, str] | None = None) -> Stream:
+        """A new Subscribe RPC; ``login`` is (username, password)."""
         channel = aio.insecure_channel(f"127.0.0.1:{self.port}")
         self.channels.append(channel)
-        return Stream(gnmi_pb2_grpc.gNMIStub(channel), first)
+        metadata = () if login is None else (("username", login[0]), ("password", login[1]))
+        return Stream(gnmi_pb2_grpc.gNMIStub(channel), first, metadata)
 
     async def stop(self) -> None:
         for channel in self.channels:
