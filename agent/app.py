@@ -32,8 +32,10 @@ from agent.drivers.registry import DriverRegistry
 from agent.durable_files import atomic_write, ensure_dir
 from agent.gnmi.schema_info import CachedSchema
 from agent.mapping.state_tree import StateReader
+from agent.memory import MemoryReclaimer
 from agent.northbound.arbitration import Arbiter
 from agent.northbound.capabilities import capability_response
+from agent.northbound.decoding import DecodingInterceptor
 from agent.northbound.get import GetHandler
 from agent.northbound.server import EXEMPT_METHODS, GnmiServer, TransportOptions
 from agent.northbound.servicer import GnmiServicer
@@ -46,8 +48,10 @@ from agent.security.grpc_auth import AuthInterceptor
 from agent.security.passwords import DEFAULT_SCRYPT, ScryptParams
 from agent.security.sessions import SessionGuard
 from agent.security.state_files import check_state_files
+from agent.security.throttle import LoginThrottle, ThrottlePolicy
 from agent.security.tls import TlsMaterial, ensure_tls_material, load_ca_bundle, server_credentials
 from agent.security.users import Role, UserStore
+from agent.service.admission import Admission, AdmissionLimits
 from agent.simulation import offer_demo_traffic
 from agent.site_file import default_site_path, read_config_file
 from agent.telemetry.service import TelemetryService
@@ -106,6 +110,7 @@ class Agent:
         server: GnmiServer,
         set_handler: SetHandler,
         telemetry: TelemetryService,
+        admission: Admission,
     ) -> None:
         self.settings = settings
         self.clock = clock
@@ -118,6 +123,7 @@ class Agent:
         self.server = server
         self.set_handler = set_handler
         self.telemetry = telemetry
+        self.admission = admission
         self.bootstrap: Bootstrap | None = None
         self._expiry: asyncio.Task[None] | None = None
 
@@ -176,6 +182,7 @@ class Agent:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._expiry
             self._expiry = None
+        self.admission.close()
         await asyncio.to_thread(self.datastore.stop)
         self.audit.close()
 
@@ -236,8 +243,19 @@ def build_agent(
     )
     tls, credentials = _transport_security(settings)
     codec_schema = CachedSchema(schema)
-    interceptor = AuthInterceptor(users, audit=audit, exempt_methods=EXEMPT_METHODS)
+    throttle = _login_throttle(settings, clock)
+    interceptor = AuthInterceptor(
+        users, audit=audit, exempt_methods=EXEMPT_METHODS, throttle=throttle
+    )
     set_handler = SetHandler(datastore, codec_schema, Arbiter(), clock)
+    limits = settings.limits
+    admission = Admission(
+        AdmissionLimits(
+            workers=limits.request_workers,
+            per_user=limits.workers_per_user,
+            queue_per_user=limits.queued_per_user,
+        )
+    )
     servicer = GnmiServicer(
         capabilities=capability_response(schema.modules),
         get=GetHandler(
@@ -252,11 +270,13 @@ def build_agent(
             modules=schema.modules,
             sessions=SessionGuard(users, clock, audit=audit),
         ),
+        admission=admission,
+        request_budget_s=limits.request_budget_s,
     )
     grpc_settings = settings.grpc
     server = GnmiServer(
         servicer,
-        interceptor,
+        [DecodingInterceptor(clock, reclaimer=MemoryReclaimer(clock)), interceptor],
         listen=str(settings.listen),
         credentials=credentials,
         options=TransportOptions(
@@ -278,7 +298,24 @@ def build_agent(
         server=server,
         set_handler=set_handler,
         telemetry=telemetry,
+        admission=admission,
     )
+
+
+def _login_throttle(settings: Settings, clock: Clock) -> LoginThrottle | None:
+    """The password-login throttle shared by every northbound (None: switched off)."""
+    chosen = settings.login_throttle
+    if not chosen.enabled:
+        return None
+    policy = ThrottlePolicy(
+        peer_failures=chosen.peer_failures,
+        user_failures=chosen.user_failures,
+        window_s=chosen.window_s,
+        lockout_s=chosen.lockout_s,
+        max_lockout_s=max(chosen.max_lockout_s, chosen.lockout_s),
+        reset_s=chosen.reset_s,
+    )
+    return LoginThrottle(policy, clock=clock)
 
 
 def _transport_security(

@@ -33,6 +33,21 @@ Example (every key shown with its default)::
     [audit]
     max_bytes = 10485760
     keep = 5
+
+    [login_throttle]                   # password logins (docs/security.md)
+    enabled = true
+    peer_failures = 5                  # failures from one peer within the window
+    user_failures = 10                 # failures for one user name within the window
+    window_s = 60.0
+    lockout_s = 2.0                    # first lock-out; doubles up to max_lockout_s
+    max_lockout_s = 300.0
+    reset_s = 900.0                    # a quiet peer's lock-out history is forgotten
+
+    [limits]
+    request_workers = 4                # threads answering Gets and planning Sets
+    workers_per_user = 2               # one user holds at most this many at once
+    queued_per_user = 16               # more waiting requests: RESOURCE_EXHAUSTED
+    request_budget_s = 30.0            # worker time one request may take at most
 """
 
 from __future__ import annotations
@@ -143,6 +158,29 @@ class AuditSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class LoginThrottleSettings:
+    """Password-login throttling (the policy is in agent.security.throttle)."""
+
+    enabled: bool = True
+    peer_failures: int = 5
+    user_failures: int = 10
+    window_s: float = 60.0
+    lockout_s: float = 2.0
+    max_lockout_s: float = 300.0
+    reset_s: float = 900.0
+
+
+@dataclass(frozen=True, slots=True)
+class LimitSettings:
+    """Request workers, their fair share per user and the per-request time budget."""
+
+    request_workers: int = 4
+    workers_per_user: int = 2
+    queued_per_user: int = 16
+    request_budget_s: float = 30.0
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     """Everything ``edge-agent serve`` needs to know."""
 
@@ -156,6 +194,8 @@ class Settings:
     tls: TlsSettings = field(default_factory=TlsSettings)
     users: UserSettings = field(default_factory=UserSettings)
     audit: AuditSettings = field(default_factory=AuditSettings)
+    limits: LimitSettings = field(default_factory=LimitSettings)
+    login_throttle: LoginThrottleSettings = field(default_factory=LoginThrottleSettings)
 
     @property
     def users_file(self) -> Path:
@@ -194,6 +234,8 @@ def settings_from_mapping(data: Mapping[str, Any], *, base_dir: Path) -> Setting
     tls_table = top.table("tls")
     users_table = top.table("users")
     audit_table = top.table("audit")
+    limits_table = top.table("limits")
+    throttle_table = top.table("login_throttle")
     defaults = Settings()
     listen_text = top.get("listen", str, None)
     settings = Settings(
@@ -225,8 +267,24 @@ def settings_from_mapping(data: Mapping[str, Any], *, base_dir: Path) -> Setting
             max_bytes=audit_table.positive_int("max_bytes", DEFAULT_AUDIT_MAX_BYTES),
             keep=audit_table.positive_int("keep", DEFAULT_AUDIT_KEEP),
         ),
+        limits=LimitSettings(
+            request_workers=limits_table.positive_int("request_workers", 4),
+            workers_per_user=limits_table.positive_int("workers_per_user", 2),
+            queued_per_user=limits_table.positive_int("queued_per_user", 16),
+            request_budget_s=limits_table.positive("request_budget_s", 30.0),
+        ),
+        login_throttle=LoginThrottleSettings(
+            enabled=throttle_table.get("enabled", bool, True),
+            peer_failures=throttle_table.positive_int("peer_failures", 5),
+            user_failures=throttle_table.positive_int("user_failures", 10),
+            window_s=throttle_table.positive("window_s", 60.0),
+            lockout_s=throttle_table.positive("lockout_s", 2.0),
+            max_lockout_s=throttle_table.positive("max_lockout_s", 300.0),
+            reset_s=throttle_table.positive("reset_s", 900.0),
+        ),
     )
-    for table in (top, grpc_table, tls_table, users_table, audit_table):
+    tables = (top, grpc_table, tls_table, users_table, audit_table, limits_table, throttle_table)
+    for table in tables:
         table.refuse_unknown()
     return settings
 

@@ -50,7 +50,7 @@ LAYERS = (
             *("grpc", "google", "yangson", "pyang", "pyangbind", "bindings"),
             *CONCRETE_DRIVERS,
         ),
-        allowed_agent=("agent.mapping", "agent.drivers"),
+        allowed_agent=("agent.mapping", "agent.drivers", "agent.cancellation"),
         expected=frozenset({"intents.py", "plan.py", "state_tree.py"}),
     ),
     Layer(
@@ -60,6 +60,14 @@ LAYERS = (
             *("agent.gnmi", "agent.northbound", "agent.app", *CONCRETE_DRIVERS),
         ),
         expected=frozenset({"service.py", "cache.py", "queue.py", "session.py"}),
+    ),
+    Layer(
+        "service",
+        forbidden=(
+            *("grpc", "google", "yangson", "bindings"),
+            *("agent.gnmi", "agent.northbound", "agent.app", *CONCRETE_DRIVERS),
+        ),
+        expected=frozenset({"admission.py"}),
     ),
     Layer("northbound", forbidden=(*CONCRETE_DRIVERS, "agent.app")),
 )

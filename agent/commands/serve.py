@@ -31,6 +31,7 @@ from agent.gnmi.pb import GNMI_VERSION
 from agent.northbound.server import ServerStartError
 from agent.security.errors import TlsMaterialError, UserDatabaseError, UserError
 from agent.security.state_files import StateFileError
+from agent.security.tls import CertificateOrigin
 from agent.security.users import Role
 from agent.site_file import SiteFileError, summarise
 
@@ -224,7 +225,12 @@ def banner(agent: Agent, running: Running, bootstrap: Bootstrap | None) -> str:
         f"  configuration  version {running.version}: {summarise(running.tree)}",
         f"  state dir      {_shown(settings.state_dir)}",
     ]
-    if tls is not None:
+    if tls is not None and tls.server_cert_origin is CertificateOrigin.OPERATOR:
+        lines.append(
+            f"  server cert    {_shown(tls.server_cert_path)} (your PKI) "
+            f"for {', '.join(tls.server_names)}"
+        )
+    if tls is not None and tls.ca_cert_pem is not None:
         lines.append(
             f"  CA certificate {_shown(tls.ca_cert_path)} "
             f"(server certificate for {', '.join(tls.server_names)})"
@@ -235,7 +241,7 @@ def banner(agent: Agent, running: Running, bootstrap: Bootstrap | None) -> str:
     base = [_pygnmicli(), "-t", _client_address(agent), "-u", user, "-p", password]
     if tls is None:
         base.append("-i")
-    else:
+    elif tls.ca_cert_pem is not None:
         base += ["-c", _shown(tls.ca_cert_path)]
     port = _first_port(running)
     examples = [["-o", "capabilities"]]

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from agent.cancellation import checkpoint
 from agent.gnmi.errors import GnmiError, path_text
 from agent.gnmi.json_value import JsonValue
 from agent.gnmi.leaf_values import json_form, key_text, leaf_elements, normalise_leaf, resolve
@@ -109,6 +110,7 @@ class _Encoder:
     def members(
         self, path: DataPath, members: dict[str, JsonValue], module: str | None, outermost: bool
     ) -> dict[str, JsonValue]:
+        checkpoint()  # once per container or list entry: a big answer stops when cancelled
         encoded: dict[str, JsonValue] = {}
         for name, child in members.items():
             explicit, _, local = name.rpartition(":")
@@ -183,6 +185,7 @@ class _Decoder:
     def members(
         self, path: DataPath, members: dict[str, JsonValue], module: str | None
     ) -> dict[str, JsonValue]:
+        checkpoint()  # a huge Set payload stops decoding when its request is over
         decoded: dict[str, JsonValue] = {}
         for name, child in members.items():
             explicit, _, local = name.rpartition(":")

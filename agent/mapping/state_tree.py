@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Protocol
 
+from agent.cancellation import checkpoint
 from agent.drivers.capabilities import Capabilities
 from agent.drivers.counters import PortCounters, SliceCounters
 from agent.drivers.errors import DriverError
@@ -191,6 +192,7 @@ def _read_device(
     *,
     with_capabilities: bool,
 ) -> DeviceReading:
+    checkpoint()
     try:
         device: DeviceState | None = driver.read_device_state()
     except DriverError:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from agent.gnmi.errors import GnmiError
 
@@ -57,10 +57,20 @@ def _kind(extension: Any) -> str:
     return str(kind) if kind else "empty"
 
 
+IMPLEMENTED: Final = frozenset({"master_arbitration", "commit", "depth"})
+"""Extension kinds this agent implements (each for some RPCs only)."""
+
+
 def _unsupported(kind: str, rpc: str) -> GnmiError:
-    if kind in ("history", "registered_ext"):
-        return GnmiError.unimplemented(f"the {kind} extension is not supported")
-    return GnmiError.invalid_argument(f"the {kind} extension does not apply to {rpc}")
+    """A kind we implement elsewhere does not apply here (INVALID_ARGUMENT); any other
+    kind (history, registered, config_subscription, one unknown to us) is UNIMPLEMENTED."""
+    if kind in IMPLEMENTED:
+        return GnmiError.invalid_argument(f"the {kind} extension does not apply to {rpc}")
+    if kind == "empty":
+        return GnmiError.unimplemented(
+            f"{rpc} carries an extension of a kind this agent does not know"
+        )
+    return GnmiError.unimplemented(f"the {kind} extension is not supported")
 
 
 def set_extensions(extensions: Iterable[Any]) -> SetExtensions:
@@ -99,6 +109,13 @@ def check_capabilities(extensions: Iterable[Any]) -> None:
     """Capabilities takes no extensions."""
     for extension in extensions:
         raise _unsupported(_kind(extension), "Capabilities")
+
+
+def check_subscribe(extensions: Iterable[Any]) -> None:
+    """Subscribe takes no extensions: history and registered ones are UNIMPLEMENTED
+    (answering without them would be a different answer), others INVALID_ARGUMENT."""
+    for extension in extensions:
+        raise _unsupported(_kind(extension), "Subscribe")
 
 
 def _arbitration(message: Any) -> Arbitration:

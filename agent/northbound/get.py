@@ -26,6 +26,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from agent.cancellation import checkpoint
 from agent.clock import Clock
 from agent.datastore.selection import selection_for
 from agent.gnmi.encoding import Encoding, encode_updates, parse_encoding
@@ -43,9 +44,13 @@ from agent.schema.library import ModuleInfo
 from agent.schema.path import DataPath
 
 QUERY_CACHE_SIZE = 1024
+QUERY_CACHE_BYTES = 4 * 1024 * 1024
+"""Request bytes the checked-request cache holds at most."""
+QUERY_CACHE_MAX_REQUEST = 16 * 1024
+"""Requests larger than this are checked every time, never cached."""
 UPDATE_CACHE_SIZE = 1024
 UPDATE_CACHE_BYTES = 32 * 1024 * 1024
-"""Encoded updates kept at most (larger answers are not cached)."""
+"""Encoded updates (and their request keys) kept at most (larger answers are not cached)."""
 
 
 class StateSource(Protocol):
@@ -75,7 +80,7 @@ class _PathQuery:
 class GetQuery:
     """A checked GetRequest, ready to be answered."""
 
-    key: bytes  # the request's wire form
+    key: bytes | None  # the request's wire form (None: too big to be a cache key)
     prefix: Any  # the echoed prefix for every Notification, or None
     relative_to: DataPath | None  # response paths are relative to this
     queries: tuple[_PathQuery, ...]
@@ -108,21 +113,32 @@ class GetHandler:
         self._state = state
         self._clock = clock
         self._modules = {m.name: m for m in modules}
-        self._queries: Lru[bytes, GetQuery] = Lru(QUERY_CACHE_SIZE)
+        self._queries: Lru[bytes, GetQuery] = Lru(QUERY_CACHE_SIZE, budget=QUERY_CACHE_BYTES)
         self._updates: Lru[tuple[bytes, int, int], list[Any]] = Lru(
-            UPDATE_CACHE_SIZE, budget=UPDATE_CACHE_BYTES, weigh=_size_of
+            UPDATE_CACHE_SIZE, budget=UPDATE_CACHE_BYTES
         )
 
+    @property
+    def cached_request_bytes(self) -> int:
+        """Request bytes the checked-request cache holds now."""
+        return self._queries.weight
+
     def prepare(self, request: Any) -> GetQuery:
-        """Checks a GetRequest; raises GnmiError for what cannot be answered."""
+        """Checks a GetRequest; raises GnmiError for what cannot be answered.
+
+        Checked requests are remembered by their wire bytes within a byte budget; a
+        request larger than QUERY_CACHE_MAX_REQUEST is never kept (nothing a request
+        carries outlives it unless the budget allows)."""
+        if request.ByteSize() > QUERY_CACHE_MAX_REQUEST:
+            return self._prepare(request, None)  # checked every time; never copied
         key = request.SerializeToString(deterministic=True)
         query = self._queries.get(key)
         if query is None:
             query = self._prepare(request, key)
-            self._queries.put(key, query)
+            self._queries.put(key, query, weight=len(key))
         return query
 
-    def _prepare(self, request: Any, key: bytes) -> GetQuery:
+    def _prepare(self, request: Any, key: bytes | None) -> GetQuery:
         encoding = parse_encoding(request.encoding)
         try:
             data_type = DataType(request.type)
@@ -148,28 +164,54 @@ class GetHandler:
         return GetQuery(key, echo, relative_to, tuple(queries), data_type, encoding, depth, models)
 
     def respond(self, query: GetQuery) -> Any:
-        """The GetResponse: one Notification per requested path, in request order."""
+        """The GetResponse: one Notification per requested path, in request order.
+
+        Reads drivers and encodes; callers run it in a request worker, where it stops at
+        a cancellation checkpoint once its request is over."""
+        running = self._running.running
         return gnmi_pb2.GetResponse(
-            notification=[self._notification(query, i) for i in range(len(query.queries))]
+            notification=[self._notification(query, i, running) for i in range(len(query.queries))]
         )
 
-    def _notification(self, query: GetQuery, index: int) -> Any:
+    def cached_response(self, query: GetQuery) -> Any | None:
+        """The GetResponse when every path's answer is already encoded for the running
+        version (cheap enough for the event loop); None otherwise."""
+        if query.needs_state:
+            return None
+        running = self._running.running
+        notifications = []
+        for index in range(len(query.queries)):
+            notification = self._notification(query, index, running, cached_only=True)
+            if notification is None:
+                return None
+            notifications.append(notification)
+        return gnmi_pb2.GetResponse(notification=notifications)
+
+    def _notification(
+        self, query: GetQuery, index: int, running: Any, *, cached_only: bool = False
+    ) -> Any:
         q = query.queries[index]
         notification = gnmi_pb2.Notification(timestamp=timestamp_ns(self._clock))
         if query.prefix is not None:
             notification.prefix.CopyFrom(query.prefix)
         if not q.shape.reaches(query.data_type):
             return notification
-        running = self._running.running
         if q.needs_state:
             tree = self._state.read(running.tree, selection_for(q.path))
             notification.update.extend(self._updates_of(query, q, tree))
             return notification
+        if query.key is None:
+            if cached_only:
+                return None
+            notification.update.extend(self._updates_of(query, q, running.tree))
+            return notification
         key = (query.key, index, running.version)
         updates = self._updates.get(key)
         if updates is None:
+            if cached_only:
+                return None
             updates = self._updates_of(query, q, running.tree)
-            self._updates.put(key, updates)
+            self._updates.put(key, updates, weight=len(query.key) + _size_of(updates))
         notification.update.extend(updates)
         return notification
 
@@ -180,6 +222,7 @@ class GetHandler:
         origin = q.message.origin if query.prefix is None or not query.prefix.origin else ""
         updates: list[Any] = []
         for concrete, value in matches:
+            checkpoint()
             shown = self._filtered(query, concrete, value, q.shape)
             if shown is EMPTY:
                 continue

@@ -12,8 +12,9 @@ V = TypeVar("V")
 
 
 class Lru(Generic[K, V]):
-    """At most ``size`` entries and ``budget`` total weight (``weigh`` measures a value;
-    without it every entry weighs 1); the least recently used entries go first."""
+    """At most ``size`` entries and ``budget`` total weight (a ``put`` may give an entry's
+    weight, else ``weigh`` measures the value, else it weighs 1); the least recently used
+    entries go first."""
 
     def __init__(
         self, size: int, *, budget: int | None = None, weigh: Callable[[V], int] | None = None
@@ -35,9 +36,10 @@ class Lru(Generic[K, V]):
             self._entries.move_to_end(key)
             return found[0]
 
-    def put(self, key: K, value: V) -> None:
+    def put(self, key: K, value: V, *, weight: int | None = None) -> None:
         """Stores ``value`` unless it alone exceeds the budget."""
-        weight = self._weigh(value) if self._weigh is not None else 1
+        if weight is None:
+            weight = self._weigh(value) if self._weigh is not None else 1
         if self._budget is not None and weight > self._budget:
             return
         with self._lock:

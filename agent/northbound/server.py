@@ -1,6 +1,6 @@
 """The gRPC server: gNMI plus health and reflection, TLS, limits and keepalive.
 
-Every gNMI RPC passes the authentication interceptor; the health service
+Requests pass the interceptors in order (decoding, then authentication); the health service
 (``grpc.health.v1.Health``) and server reflection answer without credentials so that
 load balancers and tools such as grpcurl can probe the agent.
 """
@@ -8,6 +8,7 @@ load balancers and tools such as grpcurl can probe the agent.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +19,6 @@ from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
 
 from agent.gnmi.pb import gnmi_pb2, gnmi_pb2_grpc
-from agent.security.grpc_auth import AuthInterceptor
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ class GnmiServer:
     def __init__(
         self,
         servicer: gnmi_pb2_grpc.gNMIServicer,
-        interceptor: AuthInterceptor,
+        interceptors: Sequence[aio.ServerInterceptor],
         *,
         listen: str,
         credentials: grpc.ServerCredentials | None,
@@ -76,7 +76,7 @@ class GnmiServer:
     ) -> None:
         """``credentials`` None means plaintext (insecure)."""
         self._servicer = servicer
-        self._interceptor = interceptor
+        self._interceptors = list(interceptors)
         self._listen = listen
         self._credentials = credentials
         self._options = options or TransportOptions()
@@ -91,7 +91,7 @@ class GnmiServer:
 
     async def start(self) -> int:
         """Binds and starts serving; returns the port. Raises ServerStartError."""
-        server = aio.server(interceptors=[self._interceptor], options=self._options.grpc_options())
+        server = aio.server(interceptors=self._interceptors, options=self._options.grpc_options())
         gnmi_pb2_grpc.add_gNMIServicer_to_server(self._servicer, server)
         health = HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(health, server)

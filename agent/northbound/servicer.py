@@ -3,17 +3,25 @@
 Authentication happens before (AuthInterceptor); here each RPC checks what the caller's
 role allows, hands the request to its handler and ends the call with the handler's
 GnmiError code when it fails. Every Set and every refusal is written to the audit log.
+
+Heavy work never runs on the event loop: Get answers (unless already encoded) and Set
+planning (decoding and staging values) run in the request workers of
+:class:`~agent.service.admission.Admission`, shared fairly by user, each inside a work
+scope bounded by the client's deadline and the per-request budget. A client that
+cancels frees its worker at the next checkpoint; an expired deadline answers
+DEADLINE_EXCEEDED, the agent's own budget RESOURCE_EXHAUSTED.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any, Protocol
 
 import grpc
 
+from agent.cancellation import CancelReason, WorkCancelled, WorkScope
+from agent.clock import Clock, SystemClock
 from agent.gnmi.errors import GnmiError
 from agent.gnmi.pb import gnmi_pb2_grpc
 from agent.northbound.authz import check_read, check_write
@@ -22,6 +30,7 @@ from agent.northbound.get import GetHandler
 from agent.northbound.set import SetHandler, SetPlan
 from agent.security.audit import AuditLog, AuditOperation, Outcome
 from agent.security.users import User
+from agent.service.admission import Admission, AdmissionRefused
 
 log = logging.getLogger(__name__)
 
@@ -53,13 +62,21 @@ class GnmiServicer(gnmi_pb2_grpc.gNMIServicer):  # type: ignore[misc]
         current_user: Callable[[], User],
         audit: AuditLog,
         subscribe: SubscribeHandler | None = None,
+        admission: Admission | None = None,
+        request_budget_s: float | None = None,
+        deadline_clock: Clock | None = None,
     ) -> None:
+        """``request_budget_s``: the most worker time one request may take (None: only
+        the client's deadline bounds it); ``deadline_clock`` measures both."""
         self._capabilities = capabilities
         self._get = get
         self._set = set_
         self._user = current_user
         self._audit = audit
         self._subscribe = subscribe
+        self._admission = admission or Admission()
+        self._budget_s = request_budget_s
+        self._deadline_clock = deadline_clock or SystemClock()
 
     async def Capabilities(self, request: Any, context: Any) -> Any:  # noqa: N802
         try:
@@ -69,12 +86,13 @@ class GnmiServicer(gnmi_pb2_grpc.gNMIServicer):  # type: ignore[misc]
         return self._capabilities
 
     async def Get(self, request: Any, context: Any) -> Any:  # noqa: N802
-        await self._reader(GET, context)
+        user = await self._reader(GET, context)
         try:
             query = self._get.prepare(request)
-            if query.needs_state:
-                return await asyncio.to_thread(self._get.respond, query)
-            return self._get.respond(query)
+            response = self._get.cached_response(query)
+            if response is None:
+                response = await self._in_worker(user, context, lambda: self._get.respond(query))
+            return response
         except GnmiError as err:
             await self._abort(context, err)
         except Exception:
@@ -86,7 +104,7 @@ class GnmiServicer(gnmi_pb2_grpc.gNMIServicer):  # type: ignore[misc]
         plan: SetPlan | None = None
         try:
             check_write(user)
-            plan = self._set.plan(request)
+            plan = await self._in_worker(user, context, lambda: self._set.plan(request))
             meta = {"user": user.name, "peer": context.peer(), "rpc": SET}
             outcome = await self._set.run(plan, meta)
         except GnmiError as err:
@@ -121,6 +139,20 @@ class GnmiServicer(gnmi_pb2_grpc.gNMIServicer):  # type: ignore[misc]
         assert self._subscribe is not None
         async for response in self._subscribe(request_iterator, context, user):
             yield response
+
+    async def _in_worker(self, user: User, context: Any, work: Callable[[], Any]) -> Any:
+        """``work()`` in a request worker, within the call's deadline and our budget."""
+        scope = WorkScope(
+            self._deadline_clock,
+            client_timeout_s=context.time_remaining(),
+            budget_s=self._budget_s,
+        )
+        try:
+            return await self._admission.run(user.name, scope, work)
+        except AdmissionRefused as err:
+            raise GnmiError(grpc.StatusCode.RESOURCE_EXHAUSTED, str(err)) from None
+        except WorkCancelled as err:
+            raise cancelled_error(err) from None
 
     async def _reader(self, rpc: str, context: Any) -> User:
         """The caller, when its role may read; otherwise the refusal is audited and the
@@ -158,6 +190,19 @@ class GnmiServicer(gnmi_pb2_grpc.gNMIServicer):  # type: ignore[misc]
     async def _abort(context: Any, err: GnmiError) -> Any:
         await context.abort(err.code, bounded(err.message))
         raise AssertionError("abort() returns only by raising")  # pragma: no cover
+
+
+def cancelled_error(err: WorkCancelled) -> GnmiError:
+    """The status of work stopped by its scope."""
+    if err.reason is CancelReason.BUDGET:
+        return GnmiError(
+            grpc.StatusCode.RESOURCE_EXHAUSTED,
+            f"the request needed more than the per-request budget of {err.budget_s:g} s "
+            "of worker time; ask for less data (narrower paths, a type filter)",
+        )
+    if err.reason is CancelReason.DEADLINE:
+        return GnmiError(grpc.StatusCode.DEADLINE_EXCEEDED, "the request's deadline passed")
+    return GnmiError(grpc.StatusCode.CANCELLED, "the request was cancelled")
 
 
 def bounded(message: str, limit: int = MAX_STATUS_CHARS) -> str:

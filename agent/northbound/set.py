@@ -217,13 +217,26 @@ class SetHandler:
 
 
 def _raw_text(prefix: Any, message: Any) -> str:
-    """A path as the client wrote it, for messages about paths that do not parse."""
+    """A path as the client wrote it, for messages about paths that do not parse (long
+    names and values shortened, so the reason after the path stays readable)."""
     parts: list[str] = []
     for part in (prefix, message):
         if part is None:
             continue
-        for elem in part.elem:
-            keys = "".join(f"[{k}={v}]" for k, v in sorted(elem.key.items()))
-            parts.append(f"{elem.name}{keys}")
-        parts.extend(part.element)
+        for elem in part.elem[:RAW_TEXT_ELEMS]:
+            keys = "".join(f"[{_short(k)}={_short(v)}]" for k, v in sorted(elem.key.items()))
+            parts.append(f"{_short(elem.name)}{keys}")
+        parts.extend(_short(text) for text in part.element[:RAW_TEXT_ELEMS])
+        if max(len(part.elem), len(part.element)) > RAW_TEXT_ELEMS:
+            parts.append("...")
     return "/" + "/".join(parts)
+
+
+RAW_TEXT_ELEMS = 16
+RAW_TEXT_CHARS = 64
+
+
+def _short(text: str) -> str:
+    if len(text) <= RAW_TEXT_CHARS:
+        return text
+    return f"{text[:RAW_TEXT_CHARS]}...({len(text)} characters)"

@@ -43,6 +43,7 @@ from agent.gnmi.scalars import leaf_typed_value, untyped_typed_value
 from agent.gnmi.timestamps import timestamp_ns
 from agent.gnmi.tree_codec import json_leaf
 from agent.northbound.capabilities import allowed_modules
+from agent.northbound.extensions import check_subscribe
 from agent.schema.leaf_types import SIGNED_INTS, UNSIGNED_INTS, BaseType, LeafType
 from agent.schema.library import ModuleInfo
 from agent.schema.nav import NodeInfo, SchemaNavigator
@@ -178,6 +179,7 @@ class SubscribeHandler:
         """Checks the first SubscribeRequest; raises GnmiError for what cannot be served."""
         if request.WhichOneof("request") != "subscribe":
             raise GnmiError.invalid_argument(_NO_LIST)
+        check_subscribe(request.extension)
         listing = request.subscribe
         encoding = parse_encoding(listing.encoding)
         try:

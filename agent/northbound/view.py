@@ -19,6 +19,7 @@ filtered list entry so that entries stay identifiable.
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -75,10 +76,17 @@ ShapeKey = tuple[tuple[str, str | None, tuple[str, ...], bool], ...]
 class DataView:
     """Schema-aware reading of data trees for Get."""
 
-    def __init__(self, ops: TreeOps, *, max_shapes: int = 4096, max_indexes: int = 64) -> None:
+    def __init__(
+        self,
+        ops: TreeOps,
+        *,
+        max_shapes: int = 4096,
+        max_shape_chars: int = 1 << 20,
+        max_indexes: int = 64,
+    ) -> None:
         self._ops = ops
         self._nav: SchemaNavigator = ops.nav
-        self._shapes: Lru[ShapeKey, Shape] = Lru(max_shapes)
+        self._shapes: Lru[ShapeKey, Shape] = Lru(max_shapes, budget=max_shape_chars)
         self._below: dict[int, tuple[bool, bool]] = {}  # per schema node: fixed size
         self._applied: dict[int, frozenset[str]] = {}
         self._indexes: Lru[int, tuple[list[Any], dict[tuple[str, ...], Any]]] = Lru(max_indexes)
@@ -99,7 +107,8 @@ class DataView:
         found = self._shapes.get(key)
         if found is None:
             found = self._shape(path)
-            self._shapes.put(key, found)
+            weight = sum(len(n) + len(m or "") + sum(map(len, ks)) for n, m, ks, _ in key)
+            self._shapes.put(key, found, weight=weight)
         return found
 
     def _shape(self, path: DataPath) -> Shape:
@@ -112,14 +121,14 @@ class DataView:
                 concrete = False
                 continue
             if elem.name == ANY_ONE:
-                found = [c for p in parents for c in self._nav.children(p)]
+                found = _unique(c for p in parents for c in self._nav.children(p))
                 concrete = False
             else:
-                found = [
+                found = _unique(
                     c
                     for p in parents
                     if (c := self._nav.child(p, elem.name, elem.module)) is not None
-                ]
+                )
             if not found:
                 where = path_text(DataPath(path.elems[:depth]))
                 raise GnmiError.not_found(f"no schema node {elem.name!r} under {where}")
@@ -318,6 +327,11 @@ class DataView:
             )
             self._applied[key] = found
         return found
+
+
+def _unique(infos: Iterable[NodeInfo]) -> list[NodeInfo]:
+    """``infos`` with each schema node once, in order."""
+    return list({id(info.node): info for info in infos}.values())
 
 
 def _is_state_container(info: NodeInfo) -> bool:

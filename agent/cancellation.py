@@ -1,0 +1,129 @@
+"""Cooperative cancellation of work that runs in worker threads.
+
+A request's work runs inside a :class:`WorkScope`: its deadline (the client's, or the
+agent's per-request budget, whichever comes first) and a cancel flag that the event loop
+sets when the client goes away. Long loops (tree walks, filters, encoders, state reads)
+call :func:`checkpoint`, which raises :class:`WorkCancelled` once the scope is over, so
+the worker is freed instead of finishing an answer nobody will read.
+
+The active scope travels in a context variable: ``asyncio.to_thread`` and
+``contextvars.copy_context().run`` carry it into the worker thread. Outside any scope
+``checkpoint`` does nothing, so library code stays usable on its own.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import threading
+import time
+from collections.abc import Iterator
+from contextvars import ContextVar
+from typing import Final
+
+from agent.clock import Clock
+
+YIELD_EVERY: Final = 16
+"""Checkpoints between two offers of the interpreter lock."""
+
+
+class CancelReason(enum.Enum):
+    """Why a scope ended."""
+
+    CANCELLED = "cancelled by the client"
+    DEADLINE = "the client's deadline passed"
+    BUDGET = "the per-request time budget ran out"
+
+
+class WorkCancelled(Exception):
+    """Raised by :func:`checkpoint` in work whose scope has ended."""
+
+    def __init__(self, reason: CancelReason, budget_s: float | None = None) -> None:
+        super().__init__(reason.value)
+        self.reason = reason
+        self.budget_s = budget_s
+
+
+class WorkScope:
+    """The deadline and cancel flag of one request's work (thread-safe)."""
+
+    __slots__ = ("_budget_s", "_cancelled", "_checks", "_clock", "_deadline_ns", "_reason")
+
+    def __init__(
+        self,
+        clock: Clock,
+        *,
+        client_timeout_s: float | None = None,
+        budget_s: float | None = None,
+    ) -> None:
+        """``client_timeout_s``: the client's remaining time; ``budget_s``: ours."""
+        self._clock = clock
+        self._budget_s = budget_s
+        self._cancelled = threading.Event()
+        self._reason: CancelReason | None = None
+        self._checks = 0
+        now = clock.monotonic_ns()
+        deadline: int | None = None
+        if budget_s is not None:
+            deadline = now + int(budget_s * 1e9)
+        if client_timeout_s is not None:
+            client = now + int(max(client_timeout_s, 0.0) * 1e9)
+            if deadline is None or client <= deadline:
+                deadline = client
+                self._budget_s = None  # the client's deadline comes first
+        self._deadline_ns = deadline
+
+    def cancel(self, reason: CancelReason = CancelReason.CANCELLED) -> None:
+        """Ends the scope; the work stops at its next checkpoint."""
+        if self._reason is None:
+            self._reason = reason
+        self._cancelled.set()
+
+    @property
+    def cancelled(self) -> bool:
+        """True once the scope has ended (cancelled or past its deadline)."""
+        try:
+            self.check()
+        except WorkCancelled:
+            return True
+        return False
+
+    def check(self) -> None:
+        """Raises WorkCancelled when the scope has ended. Every YIELD_EVERY checks the
+        thread also offers the interpreter lock to others (the event loop above all),
+        so that a long request delays short ones by a slice, not by the interpreter's
+        switch interval at every step."""
+        self._checks += 1
+        if not self._checks % YIELD_EVERY:
+            time.sleep(0)
+        if self._cancelled.is_set():
+            raise WorkCancelled(self._reason or CancelReason.CANCELLED)
+        if self._deadline_ns is not None and self._clock.monotonic_ns() >= self._deadline_ns:
+            reason = CancelReason.BUDGET if self._budget_s is not None else CancelReason.DEADLINE
+            self.cancel(reason)
+            raise WorkCancelled(reason, self._budget_s)
+
+
+_ACTIVE: Final[ContextVar[WorkScope | None]] = ContextVar("edge_agent_work_scope", default=None)
+
+
+def checkpoint() -> None:
+    """Raises WorkCancelled when the active scope (if any) has ended."""
+    scope = _ACTIVE.get()
+    if scope is not None:
+        scope.check()
+
+
+def active_scope() -> WorkScope | None:
+    """The scope the calling code runs in, if any."""
+    return _ACTIVE.get()
+
+
+@contextlib.contextmanager
+def running_in(scope: WorkScope) -> Iterator[WorkScope]:
+    """Makes ``scope`` the active scope of the calling context for the block."""
+    token = _ACTIVE.set(scope)
+    try:
+        yield scope
+    finally:
+        _ACTIVE.reset(token)

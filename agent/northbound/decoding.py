@@ -1,0 +1,208 @@
+"""Request decoding that answers INVALID_ARGUMENT instead of a crash.
+
+grpc decodes a request before the handler runs; a message it cannot decode (corrupt
+bytes, a string field that is not UTF-8) ends the RPC with UNKNOWN or INTERNAL and a
+traceback in the log. :class:`DecodingInterceptor` goes first in the interceptor chain
+and takes decoding over for every method of every service: grpc hands the raw bytes
+through, and each request is decoded here, before authentication, so a malformed
+message is INVALID_ARGUMENT whoever sends it. Each refusal writes one log line, at most
+``log_burst`` lines per ``log_interval_s`` (a flood of garbage cannot flood the log);
+the lines left out are counted in the next one written. After a large request ends,
+the optional :class:`~agent.memory.MemoryReclaimer` gives its memory back.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import threading
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import grpc
+from grpc import aio
+
+from agent.clock import Clock
+from agent.memory import MemoryReclaimer
+
+log = logging.getLogger(__name__)
+
+Deserializer = Callable[[bytes], Any]
+
+
+class RateLimitedLog:
+    """Writes at most ``burst`` lines per ``interval_s``; counts the rest."""
+
+    def __init__(
+        self, logger: logging.Logger, clock: Clock, *, burst: int = 10, interval_s: float = 10.0
+    ) -> None:
+        self._log = logger
+        self._clock = clock
+        self._burst = burst
+        self._interval_ns = int(interval_s * 1e9)
+        self._window_start = -self._interval_ns
+        self._written = 0
+        self._suppressed = 0
+        self._lock = threading.Lock()
+
+    def warning(self, message: str) -> bool:
+        """Logs ``message`` unless the window's budget is spent; True when written."""
+        with self._lock:
+            now = self._clock.monotonic_ns()
+            if now - self._window_start >= self._interval_ns:
+                self._window_start, self._written = now, 0
+            if self._written >= self._burst:
+                self._suppressed += 1
+                return False
+            self._written += 1
+            suppressed, self._suppressed = self._suppressed, 0
+        if suppressed:
+            message += f" ({suppressed} similar lines suppressed)"
+        self._log.warning("%s", message)
+        return True
+
+
+class DecodingInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
+    """Decodes every request itself; undecodable ones end with INVALID_ARGUMENT."""
+
+    def __init__(
+        self,
+        clock: Clock,
+        *,
+        reclaimer: MemoryReclaimer | None = None,
+        log_burst: int = 10,
+        log_interval_s: float = 10.0,
+    ) -> None:
+        self._log = RateLimitedLog(log, clock, burst=log_burst, interval_s=log_interval_s)
+        self._reclaimer = reclaimer
+        self._wrapped: dict[str, tuple[grpc.RpcMethodHandler, grpc.RpcMethodHandler]] = {}
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler:
+        handler = await continuation(handler_call_details)
+        if handler is None or handler.request_deserializer is None:
+            return handler
+        method: str = handler_call_details.method
+        known = self._wrapped.get(method)
+        if known is not None and known[0] is handler:
+            return known[1]
+        wrapped = self._wrap(method, handler)
+        self._wrapped[method] = (handler, wrapped)  # one per method: bounded by the services
+        return wrapped
+
+    def _wrap(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
+        decode = self._decoder(method, handler.request_deserializer)
+        serializer = handler.response_serializer
+        if handler.unary_unary is not None:
+            return grpc.unary_unary_rpc_method_handler(
+                _unary_request(handler.unary_unary, decode), response_serializer=serializer
+            )
+        if handler.unary_stream is not None:
+            return grpc.unary_stream_rpc_method_handler(
+                _unary_request_stream(handler.unary_stream, decode),
+                response_serializer=serializer,
+            )
+        if handler.stream_unary is not None:
+            return grpc.stream_unary_rpc_method_handler(
+                _stream_request(handler.stream_unary, decode), response_serializer=serializer
+            )
+        return grpc.stream_stream_rpc_method_handler(
+            _stream_request_stream(handler.stream_stream, decode),
+            response_serializer=serializer,
+        )
+
+    def _decoder(
+        self, method: str, deserializer: Deserializer
+    ) -> Callable[[bytes, Any], Awaitable[Any]]:
+        reclaimer = self._reclaimer
+
+        async def decode(raw: bytes, context: Any) -> Any:
+            if reclaimer is not None and len(raw) >= reclaimer.threshold_bytes:
+                size = len(raw)
+                context.add_done_callback(lambda _call: reclaimer.after_request(size))
+            try:
+                return deserializer(raw)
+            except Exception as exc:
+                reason = _reason(exc)
+                self._log.warning(
+                    f"undecodable {method} request from {context.peer()} "
+                    f"({len(raw)} bytes): {reason}"
+                )
+                await context.abort(
+                    grpc.StatusCode.INVALID_ARGUMENT,
+                    f"the request is not a valid protobuf message for {method}: {reason}",
+                )
+                raise AssertionError("abort() returns only by raising") from None
+
+        return decode
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()
+    first = text[0] if text else type(exc).__name__
+    return first[:200]
+
+
+Behaviour = Callable[..., Any]
+Decode = Callable[[bytes, Any], Awaitable[Any]]
+
+
+def _unary_request(behaviour: Behaviour, decode: Decode) -> Callable[[bytes, Any], Any]:
+    async def handle(raw: bytes, context: Any) -> Any:
+        request = await decode(raw, context)
+        del raw  # the request holds what the handler needs
+        return await behaviour(request, context)
+
+    return handle
+
+
+def _unary_request_stream(
+    behaviour: Behaviour, decode: Decode
+) -> Callable[[bytes, Any], AsyncIterator[Any]]:
+    async def handle(raw: bytes, context: Any) -> AsyncIterator[Any]:
+        request = await decode(raw, context)
+        del raw
+        async for response in _responses(behaviour(request, context)):
+            yield response
+
+    return handle
+
+
+def _decoded(requests: AsyncIterator[bytes], decode: Decode, context: Any) -> AsyncIterator[Any]:
+    async def each() -> AsyncIterator[Any]:
+        async for raw in requests:
+            yield await decode(raw, context)
+
+    return each()
+
+
+def _stream_request(
+    behaviour: Behaviour, decode: Decode
+) -> Callable[[AsyncIterator[bytes], Any], Any]:
+    async def handle(requests: AsyncIterator[bytes], context: Any) -> Any:
+        return await behaviour(_decoded(requests, decode, context), context)
+
+    return handle
+
+
+def _stream_request_stream(
+    behaviour: Behaviour, decode: Decode
+) -> Callable[[AsyncIterator[bytes], Any], AsyncIterator[Any]]:
+    async def handle(requests: AsyncIterator[bytes], context: Any) -> AsyncIterator[Any]:
+        async for response in _responses(behaviour(_decoded(requests, decode, context), context)):
+            yield response
+
+    return handle
+
+
+async def _responses(result: Any) -> AsyncIterator[Any]:
+    """The responses of a streaming behaviour: an async generator, or a coroutine that
+    writes its responses with ``context.write`` (it yields none here)."""
+    if inspect.isasyncgen(result):
+        async for response in result:
+            yield response
+    else:
+        await result

@@ -1,0 +1,1 @@
+"""The transport-neutral service core shared by every northbound."""
