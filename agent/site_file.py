@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from agent.schema.json_text import JsonRefused, parse_json
+
 
 class SiteFileError(ValueError):
     """A configuration file that cannot be read or is not a JSON object."""
@@ -30,7 +32,9 @@ def default_site_path() -> Path:
 
 
 def read_config_file(path: Path) -> dict[str, Any]:
-    """Parses a JSON configuration file; errors name the file, line and column."""
+    """Parses a JSON configuration file; errors name the file, line and column. JSON
+    nested deeper than MAX_JSON_DEPTH or repeating a member name in an object is
+    refused."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as err:
@@ -38,7 +42,9 @@ def read_config_file(path: Path) -> dict[str, Any]:
     except UnicodeDecodeError as err:
         raise SiteFileError(f"{path}: not UTF-8 text ({err.reason})") from None
     try:
-        data = json.loads(text)
+        data = parse_json(text)
+    except JsonRefused as err:
+        raise SiteFileError(f"{path}: refused JSON: {err}") from None
     except json.JSONDecodeError as err:
         raise SiteFileError(
             f"{path}: invalid JSON at line {err.lineno} column {err.colno}: {err.msg}"

@@ -16,9 +16,11 @@ from collections.abc import Iterator
 from typing import Any
 
 from agent.datastore.errors import DatastoreError, ErrorKind
+from agent.schema.characters import character_problem
 from agent.schema.leaf_types import BaseType
 from agent.schema.nav import NodeInfo, NodeKind, SchemaNavigator
 from agent.schema.path import ANY_DEPTH, ANY_ONE, DataPath, PathElem
+from agent.schema.refusal import Refusal, Rule
 
 Tree = dict[str, Any]
 
@@ -229,7 +231,12 @@ class TreeOps:
     # --- editing --------------------------------------------------------------------
 
     def replace(self, tree: Tree, path: DataPath, value: Any) -> Tree:
-        """The tree with the node at ``path`` replaced by ``value`` (created if absent)."""
+        """The tree with the node at ``path`` replaced by ``value`` (created if absent).
+
+        Like ``update`` and ``delete``, refuses (INVALID) a path key holding a character no
+        YANG string may hold; like ``update``, a value with two entries of the same keys
+        in any of its lists.
+        """
         return self._edit(tree, path, value, merge=False)
 
     def update(self, tree: Tree, path: DataPath, value: Any) -> Tree:
@@ -238,6 +245,7 @@ class TreeOps:
 
     def delete(self, tree: Tree, path: DataPath) -> Tree:
         """The tree without every node ``path`` matches; absent data is not an error."""
+        _check_path_keys(path)
         if not path.elems:
             return {}
         self._delete_targets(path)
@@ -262,6 +270,7 @@ class TreeOps:
                 )
 
     def _edit(self, tree: Tree, path: DataPath, value: Any, *, merge: bool) -> Tree:
+        _check_path_keys(path)
         if path.is_wildcard:
             raise DatastoreError(
                 ErrorKind.INVALID, f"{path.without_modules()}: wildcards only in delete"
@@ -269,6 +278,7 @@ class TreeOps:
         if not path.elems:
             if not isinstance(value, dict):
                 raise DatastoreError(ErrorKind.INVALID, "the root value must be a JSON object")
+            self._check_entry_keys(self.nav.root, path, value)
             return self._merge(tree, value, self.nav.root) if merge else dict(value)
         infos = self.resolve(path)
         for info, elem in zip(infos, path.elems, strict=True):
@@ -290,6 +300,7 @@ class TreeOps:
         if last.kind is NodeKind.LIST and last_elem.keys:
             value = self._entry_value(last, last_elem, value, merge)
         self._check_shape(last, last_elem, value)
+        self._check_entry_keys(last, path, value)
         return self._set(tree, self.nav.root, path.elems, infos, 0, value, merge)
 
     def _entry_value(self, info: NodeInfo, elem: PathElem, value: Any, merge: bool) -> Any:
@@ -340,6 +351,53 @@ class TreeOps:
             raise DatastoreError(
                 ErrorKind.INVALID, f"{info.name!r} is a leaf: the value must be a scalar"
             )
+
+    def _check_entry_keys(self, info: NodeInfo, path: DataPath, value: Any) -> None:
+        """Refuses a value holding, in any of its lists, two entries with the same keys
+        (JSON would let the last one win in silence). Iterative: any depth is safe; only
+        subtrees the schema lets hold lists are visited."""
+        holds: dict[int, bool] = {}
+        todo: list[tuple[NodeInfo, DataPath, Any]] = [(info, path.without_modules(), value)]
+        while todo:
+            info, path, value = todo.pop()
+            if isinstance(value, dict):
+                for member, member_value in value.items():
+                    child = self.nav.child_by_member(info, member)
+                    if child is not None and self._holds_lists(child, holds):
+                        here = DataPath((*path.elems, PathElem(child.name)))
+                        todo.append((child, here, member_value))
+            elif info.kind is NodeKind.LIST and isinstance(value, list):
+                below = self._holds_lists(info, holds, below_only=True)
+                seen: set[tuple[str, ...]] = set()
+                for entry in value:
+                    keys = entry_keys(entry, info.keys)
+                    if keys is None:
+                        continue  # validation names the missing key
+                    if keys in seen:
+                        pairs = tuple(zip(info.keys, keys, strict=True))
+                        shown = ", ".join(f"{k}={v!r}" for k, v in pairs)
+                        refusal = Refusal(
+                            _entry_path(path, info, pairs),
+                            Rule.KEY,
+                            f"list {info.name!r} has two entries with the key {shown}",
+                        )
+                        raise DatastoreError(ErrorKind.INVALID, str(refusal))
+                    seen.add(keys)
+                    if below:
+                        pairs = tuple(zip(info.keys, keys, strict=True))
+                        todo.append((info, _entry_path(path, info, pairs), entry))
+
+    def _holds_lists(self, info: NodeInfo, memo: dict[int, bool], below_only: bool = False) -> bool:
+        """True when ``info`` is a list or (``below_only``: strictly) has one below it."""
+        if info.kind is NodeKind.LIST and not below_only:
+            return True
+        if info.is_leafy:
+            return False
+        key = id(info.node)
+        if key not in memo:
+            memo[key] = False  # the schema is a tree; this only guards against surprises
+            memo[key] = any(self._holds_lists(c, memo) for c in self.nav.children(info))
+        return memo[key]
 
     def _set(
         self,
@@ -461,3 +519,21 @@ class TreeOps:
             else:
                 del obj[child.member]  # an empty non-presence container is no data
         return obj
+
+
+def _check_path_keys(path: DataPath) -> None:
+    """Refuses a path whose key values hold characters no YANG string may hold."""
+    for depth, elem in enumerate(path.elems):
+        for key, text in elem.keys:
+            problem = character_problem(text)
+            if problem is not None:
+                where = DataPath(path.elems[: depth + 1]).without_modules()
+                refusal = Refusal(where, Rule.CHARACTER, f"path key {key}={text!r}: {problem}")
+                raise DatastoreError(ErrorKind.INVALID, str(refusal))
+
+
+def _entry_path(
+    list_path: DataPath, info: NodeInfo, pairs: tuple[tuple[str, str], ...]
+) -> DataPath:
+    """``list_path`` (ending at the list) keyed to one entry."""
+    return DataPath((*list_path.elems[:-1], PathElem(info.name, tuple(sorted(pairs)))))

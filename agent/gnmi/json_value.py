@@ -1,7 +1,9 @@
 """JSON values as Python objects, and JSON text in and out.
 
 Numbers that are not integers are read as :class:`decimal.Decimal`, so decimal64 values
-keep every digit; Decimals are written back as JSON numbers with the same digits.
+keep every digit; Decimals are written back as JSON numbers with the same digits. Text
+nested deeper than ``agent.schema.json_text.MAX_JSON_DEPTH`` or with a member name given
+twice is refused.
 """
 
 from __future__ import annotations
@@ -9,6 +11,8 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 from typing import Any, TypeAlias
+
+from agent.schema.json_text import JsonRefused, parse_json
 
 JsonValue: TypeAlias = (
     bool | int | float | Decimal | str | list["JsonValue"] | dict[str, "JsonValue"] | None
@@ -20,17 +24,20 @@ class JsonTextError(ValueError):
     """Text that is not a single well-formed JSON value."""
 
 
+class JsonStructureError(JsonTextError):
+    """JSON text refused for its structure: nested deeper than MAX_JSON_DEPTH or with a
+    member name given twice. Such text is meant as JSON, never as a raw string."""
+
+
 def load_json(text: bytes | str) -> JsonValue:
-    """Parses JSON text (UTF-8 when bytes). Duplicate member names, NaN and Infinity are
-    refused with JsonTextError."""
+    """Parses JSON text (UTF-8 when bytes). NaN and Infinity are refused with
+    JsonTextError; nesting deeper than MAX_JSON_DEPTH and duplicate member names with
+    JsonStructureError."""
     try:
         decoded = text.decode("utf-8") if isinstance(text, bytes) else text
-        value: JsonValue = json.loads(
-            decoded,
-            parse_float=Decimal,
-            parse_constant=_refuse_constant,
-            object_pairs_hook=_unique_members,
-        )
+        value: JsonValue = parse_json(decoded, parse_float=Decimal, parse_constant=_refuse_constant)
+    except JsonRefused as exc:
+        raise JsonStructureError(str(exc)) from exc
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise JsonTextError(str(exc)) from exc
     return value
@@ -68,15 +75,6 @@ def _no_default(value: object) -> Any:
 
 def _refuse_constant(name: str) -> Any:
     raise JsonTextError(f"{name} is not a JSON number")
-
-
-def _unique_members(pairs: list[tuple[str, JsonValue]]) -> dict[str, JsonValue]:
-    members: dict[str, JsonValue] = {}
-    for name, member in pairs:
-        if name in members:
-            raise JsonTextError(f"member {name!r} appears twice")
-        members[name] = member
-    return members
 
 
 def _write(value: JsonValue) -> list[str]:

@@ -21,7 +21,13 @@ from types import MappingProxyType
 from typing import Final
 
 from agent.gnmi.errors import GnmiError, path_text
-from agent.gnmi.json_value import JsonTextError, JsonValue, decimal_text, load_json
+from agent.gnmi.json_value import (
+    JsonStructureError,
+    JsonTextError,
+    JsonValue,
+    decimal_text,
+    load_json,
+)
 from agent.schema.leaf_types import BaseType, LeafType
 from agent.schema.path import DataPath
 
@@ -105,8 +111,9 @@ def leaf_from_text(text: bytes, leaf: LeafType, where: DataPath) -> JsonValue:
 
     Besides proper JSON this accepts what some clients send: a string-like leaf's value as
     raw text (``hello`` rather than ``"hello"``; not when the text is a JSON object or
-    array), a leaf-list's single value without the array, and the value wrapped in an
-    object named after the leaf (``{"mtu": 1500}``).
+    array, nor JSON refused for nesting too deep or repeating a member name), a
+    leaf-list's single value without the array, and the value wrapped in an object named
+    after the leaf (``{"mtu": 1500}``).
     """
     try:
         raw = text.decode("utf-8")
@@ -115,6 +122,8 @@ def leaf_from_text(text: bytes, leaf: LeafType, where: DataPath) -> JsonValue:
     try:
         parsed: JsonValue = load_json(raw)
         parsed_ok = True
+    except JsonStructureError as exc:  # meant as JSON: never taken as raw text
+        raise _bad(where, f"malformed JSON: {exc}") from exc
     except JsonTextError:
         parsed, parsed_ok = None, False
     if parsed_ok and isinstance(parsed, dict) and where.elems:

@@ -31,6 +31,7 @@ from yangson.schemanode import (
     TerminalNode,
 )
 
+from agent.schema.characters import character_problem
 from agent.schema.path import DataPath, PathElem
 from agent.schema.refusal import Refusal, Rule, shorten
 
@@ -99,10 +100,9 @@ class _Walker:
 
     def _sequence(self, inst: InstanceNode, schema: SequenceNode) -> None:
         if isinstance(schema, ListNode):
-            if schema.keys:
-                _check(self.found, inst, lambda: schema._check_keys(inst))
+            repeated = _check_keys(inst, schema, self.found) if schema.keys else frozenset()
             for spec in schema.unique:
-                _check_unique(inst, schema, spec, self.found)
+                _check_unique(inst, schema, spec, self.found, repeated)
         elif isinstance(schema, LeafListNode):
             _check(self.found, inst, lambda: schema._check_list_props(inst))
         _check(self.found, inst, lambda: schema._check_cardinality(inst))
@@ -124,9 +124,11 @@ class _Walker:
                     )
                 )
         # Only configuration is checked for completeness: state trees are partial by nature.
+        # A missing list key is the key check's to report.
+        keys = frozenset(n for n, _ in schema.keys) if isinstance(schema, ListNode) else ()
         for child in schema._mandatory_children[1]:
             iname = child.iname()
-            if iname in inst.value:
+            if iname in inst.value or child.name in keys:
                 continue
             if self.dropped and instance_path(inst).child(child.name) in self.dropped:
                 continue
@@ -145,6 +147,15 @@ class _Walker:
         return found
 
     def _leaf(self, inst: InstanceNode, schema: TerminalNode) -> None:
+        # Text of any type (strings, also inside unions and leafrefs, keys, enumerations)
+        # must be a YANG string before anything else is said about it.
+        if isinstance(inst.value, str):
+            problem = character_problem(inst.value)
+            if problem is not None:
+                self.found.append(
+                    Refusal(instance_path(inst), Rule.CHARACTER, f"{_show(inst.value)}: {problem}")
+                )
+                return
         typ = schema.type
         if isinstance(typ, UnionType):
             try:
@@ -194,9 +205,16 @@ def _entries(array: InstanceNode) -> Any:
     walker never edits or climbs above an entry with ``up()``, so entries need no zipper
     context. Absolute XPath is evaluated from the true root instead.
     """
+    for index in range(len(array.value)):
+        yield _entry_at(array, index)
+
+
+def _entry_at(array: InstanceNode, index: int) -> ArrayEntry:
+    """One entry of an array instance, read-only (see ``_entries``), in constant time."""
     value = array.value
-    for index, item in enumerate(value):
-        yield ArrayEntry(index, deque(), deque(), item, array, array.schema_node, value.timestamp)
+    return ArrayEntry(
+        index, deque(), deque(), value[index], array, array.schema_node, value.timestamp
+    )
 
 
 def _absolute_values(root: Any, xpath: str) -> list[Any] | None:
@@ -220,8 +238,9 @@ def _absolute_values(root: Any, xpath: str) -> list[Any] | None:
 
 
 def _relative_target(inst: InstanceNode, xpath: str) -> bool | None:
-    """Resolves a leafref like ``../config/name`` by walking values; None when the path
-    is not a plain sequence of ``..`` and member names."""
+    """Resolves a leafref like ``../config/name`` or ``../../port/name`` by walking values
+    (lists flattened); None when the path is not a plain sequence of ``..`` and member
+    names."""
     steps = xpath.split("/")
     node: Any = inst
     while steps and steps[0] == "..":
@@ -229,15 +248,18 @@ def _relative_target(inst: InstanceNode, xpath: str) -> bool | None:
         if node is None:
             return None
         steps.pop(0)
-    value: Any = node.value
+    values: list[Any] = [node.value]
     for step in steps:
         name = step.rpartition(":")[2]
-        if not name.replace("-", "").replace("_", "").isalnum() or not isinstance(value, dict):
+        if not name.replace("-", "").replace("_", "").isalnum():
             return None
-        if name not in value:
-            return False
-        value = value[name]
-    return bool(value == inst.value)
+        found: list[Any] = []
+        for value in values:
+            if isinstance(value, dict) and name in value:
+                item = value[name]
+                found.extend(item if isinstance(item, list) else [item])
+        values = found
+    return inst.value in values
 
 
 def _check(
@@ -318,10 +340,48 @@ def _type_refusal(inst: InstanceNode, schema: TerminalNode, path: DataPath) -> R
     return None
 
 
-def _check_unique(inst: InstanceNode, schema: ListNode, spec: Any, found: list[Refusal]) -> None:
+def _check_keys(inst: InstanceNode, schema: ListNode, found: list[Refusal]) -> frozenset[int]:
+    """Refuses every entry that lacks a key leaf or repeats the keys of an earlier entry;
+    returns the positions of the repeats."""
+    members: tuple[str, ...] = tuple(schema._key_members)
+    names = tuple(name for name, _ in schema.keys)
+    first: dict[tuple[Any, ...], int] = {}
+    repeated: set[int] = set()
+    for index, entry in enumerate(inst.value):
+        missing = next((m for m in members if m not in entry), None)
+        if missing is not None:
+            where = instance_path(_entry_at(inst, index))
+            found.append(Refusal(where, Rule.KEY, f"list entry without its key {missing!r}"))
+            continue
+        values = tuple(entry[m] for m in members)
+        earlier = first.setdefault(values, index)
+        if earlier == index:
+            continue
+        repeated.add(index)
+        keys = ", ".join(f"{n}={_text(v)!r}" for n, v in zip(names, values, strict=True))
+        found.append(
+            Refusal(
+                instance_path(_entry_at(inst, index)),
+                Rule.KEY,
+                f"list {schema.name!r} has two entries with the key {keys} "
+                f"(entries {earlier + 1} and {index + 1})",
+            )
+        )
+    return frozenset(repeated)
+
+
+def _check_unique(
+    inst: InstanceNode,
+    schema: ListNode,
+    spec: Any,
+    found: list[Refusal],
+    repeated: frozenset[int] = frozenset(),
+) -> None:
     lookups = [_unique_lookup(schema, str(step)) for step in spec]
     seen: dict[tuple[Any, ...], int] = {}
     for index, value in enumerate(inst.value):
+        if index in repeated:
+            continue  # already refused for repeating an entry's keys
         combo = tuple(_lookup(value, names, default) for names, default in lookups)
         if any(v is None for v in combo):
             continue  # RFC 7950 7.8.3: entries lacking a unique leaf are not checked
@@ -332,9 +392,9 @@ def _check_unique(inst: InstanceNode, schema: ListNode, spec: Any, found: list[R
         shown = ", ".join(_show(v) for v in combo)
         found.append(
             Refusal(
-                instance_path(inst[index]),
+                instance_path(_entry_at(inst, index)),
                 Rule.UNIQUE,
-                f"{leaves} = {shown} is already used by {instance_path(inst[first])}",
+                f"{leaves} = {shown} is already used by {instance_path(_entry_at(inst, first))}",
             )
         )
 

@@ -4,7 +4,8 @@ Accepted leniencies (the JSON encoding of gNMI and hand-written files): member n
 qualified or not (top level and module boundaries get qualified, everything else
 unqualified), 64-bit integers and decimal64 as JSON numbers, identityref values without
 their module when exactly one module defines that identity. Anything the schema does not
-know is passed through untouched so that validation can report it.
+know is passed through untouched so that validation can report it, and so is a member
+given twice (once with its module, once without).
 """
 
 from __future__ import annotations
@@ -37,6 +38,10 @@ class Normaliser:
                 out[member] = value
                 continue
             key = name if child.ns == parent_ns else f"{child.ns}:{name}"
+            if key in out:
+                # The same node given twice (qualified and not): keep both, under the
+                # other spelling, for validation to refuse rather than one silently winning.
+                key = f"{child.ns}:{name}" if key == name else name
             out[key] = self.value(value, child)
         return out
 

@@ -44,11 +44,22 @@ def _clean_object(
     refusals: list[Refusal],
 ) -> RawObject:
     cleaned: RawObject = {}
+    given: dict[int, str] = {}  # schema node -> the member that gave it
     for member, value in raw.items():
         module, _, name = member.rpartition(":")
         child_ns = module or namespace
         child_path = path.child(name)
         child = schema.get_data_child(name, child_ns) if child_ns else None
+        if child is not None and given.setdefault(id(child), member) != member:
+            first = given[id(child)]
+            refusals.append(
+                Refusal(
+                    child_path,
+                    Rule.DUPLICATE,
+                    f"{name!r} is given twice, as {first!r} and {member!r}",
+                )
+            )
+            continue
         if child is None:
             where = str(path) if path.elems else "the top level"
             hint = (

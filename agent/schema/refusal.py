@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from agent.schema.characters import visible
 from agent.schema.path import DataPath
 
 MAX_SHOWN = 80
@@ -22,6 +23,7 @@ class Rule(StrEnum):
     """The kind of constraint a refusal reports."""
 
     TYPE = "type"
+    CHARACTER = "character"  # a character no YANG string may hold (RFC 7950 9.4)
     RANGE = "range"
     LENGTH = "length"
     PATTERN = "pattern"
@@ -33,6 +35,7 @@ class Rule(StrEnum):
     WHEN = "when"
     MANDATORY = "mandatory"
     KEY = "key"
+    DUPLICATE = "duplicate"  # one member given twice (with and without its module)
     UNKNOWN_NODE = "unknown-node"
     STATE_IN_CONFIG = "state-in-config"
     CARDINALITY = "cardinality"
@@ -48,7 +51,8 @@ class Refusal:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.path}: {self.message} [{self.rule}]"
+        """One line: control characters and the like in the path or message are escaped."""
+        return visible(f"{self.path}: {self.message} [{self.rule}]")
 
 
 class ValidationFailed(ValueError):
