@@ -1,7 +1,9 @@
 """`edge-agent user add|list|remove|passwd|role`: manage the user database in the state directory.
 
-Changes take effect on a running agent within a second: new logins see them, and open
-Subscribe streams of a removed user, or of a user whose password or role changed, end.
+A tenant user acts for exactly one tenant (``--tenant NAME``, an entry of
+``/tenants/tenant``); other roles take none. Changes take effect on a running agent
+within a second: new logins see them, and open Subscribe streams of a removed user, or of
+a user whose password, role or tenant changed, end.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from agent.security.errors import UserDatabaseError, UserError
-from agent.security.users import Role, UserStore
+from agent.security.users import Role, User, UserStore
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -39,16 +41,12 @@ def register(subparsers: Any) -> None:
         required=True,
         help="admin, read-only (alias operator) or tenant",
     )
-    add.add_argument(
-        "--slices",
-        default="",
-        help="comma-separated slice names a tenant is bound to (tenants only, required)",
-    )
+    _add_tenant_option(add)
     _add_password_options(add)
     _add_state_dir(add)
     add.set_defaults(handler=_add)
 
-    listing = actions.add_parser("list", help="show users, roles and slice bindings")
+    listing = actions.add_parser("list", help="show users, roles and tenants")
     _add_state_dir(listing)
     listing.set_defaults(handler=_list)
 
@@ -63,14 +61,10 @@ def register(subparsers: Any) -> None:
     _add_state_dir(passwd)
     passwd.set_defaults(handler=_passwd)
 
-    role = actions.add_parser("role", help="change a user's role (and a tenant's slices)")
+    role = actions.add_parser("role", help="change a user's role (and a tenant user's tenant)")
     role.add_argument("name")
     role.add_argument("--role", required=True, help="admin, read-only (alias operator) or tenant")
-    role.add_argument(
-        "--slices",
-        default="",
-        help="comma-separated slice names a tenant is bound to (tenants only, required)",
-    )
+    _add_tenant_option(role)
     _add_state_dir(role)
     role.set_defaults(handler=_role)
 
@@ -85,6 +79,14 @@ def _add_state_dir(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_tenant_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--tenant",
+        metavar="TENANT",
+        help="the tenant a tenant user acts for (required for the tenant role, else refused)",
+    )
+
+
 def _add_password_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--password-stdin",
@@ -94,30 +96,31 @@ def _add_password_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _slices(text: str) -> list[str]:
-    return [part.strip() for part in text.split(",") if part.strip()]
-
-
-def _role_and_slices(args: argparse.Namespace) -> tuple[Role, list[str]]:
+def _role_and_tenant(args: argparse.Namespace) -> tuple[Role, str | None]:
     role = Role.parse(args.role)
-    slices = _slices(args.slices)
-    if role is Role.TENANT and not slices:
-        raise UserError("a tenant needs --slices NAME[,NAME...]")
-    return role, slices
+    tenant: str | None = args.tenant
+    if role is Role.TENANT and tenant is None:
+        raise UserError("a tenant user needs --tenant TENANT")
+    if role is not Role.TENANT and tenant is not None:
+        raise UserError(f"--tenant applies only to the tenant role, not to {role.value}")
+    return role, tenant
+
+
+def _bound(user: User) -> str:
+    return f" for tenant {user.tenant!r}" if user.tenant is not None else ""
 
 
 def _add(args: argparse.Namespace) -> int:
     try:
-        role, slices = _role_and_slices(args)
+        role, tenant = _role_and_tenant(args)
         store = UserStore.in_state_dir(args.state_dir)
         if store.get(args.name) is not None:
             raise UserError(f"user {args.name!r} already exists")
         password = _read_password(args.password_stdin)
-        user = store.add(args.name, role, password, slices)
+        user = store.add(args.name, role, password, tenant)
     except (UserError, UserDatabaseError, _PasswordInputError, OSError) as exc:
         return _fail(exc)
-    bound = f" bound to slices {', '.join(sorted(user.slices))}" if user.slices else ""
-    print(f"added user {user.name!r} with role {user.role.value}{bound}")
+    print(f"added user {user.name!r} with role {user.role.value}{_bound(user)}")
     return EXIT_OK
 
 
@@ -129,20 +132,20 @@ def _list(args: argparse.Namespace) -> int:
     if not users:
         print("no users")
         return EXIT_OK
-    rows = [("NAME", "ROLE", "SLICES")]
-    rows += [(u.name, u.role.value, ",".join(sorted(u.slices)) or "-") for u in users]
+    rows = [("NAME", "ROLE", "TENANT")]
+    rows += [(u.name, u.role.value, u.tenant or "-") for u in users]
     widths = [max(len(row[i]) for row in rows) for i in range(2)]
-    for name, role, slices in rows:
-        print(f"{name:<{widths[0]}}  {role:<{widths[1]}}  {slices}")
+    for name, role, tenant in rows:
+        print(f"{name:<{widths[0]}}  {role:<{widths[1]}}  {tenant}")
     return EXIT_OK
 
 
 def _remove(args: argparse.Namespace) -> int:
     try:
-        user = UserStore.in_state_dir(args.state_dir).remove(args.name)
+        UserStore.in_state_dir(args.state_dir).remove(args.name)
     except (UserError, UserDatabaseError, OSError) as exc:
         return _fail(exc)
-    print(f"removed user {user.name!r}")
+    print(f"removed user {args.name!r}")
     return EXIT_OK
 
 
@@ -161,12 +164,11 @@ def _passwd(args: argparse.Namespace) -> int:
 
 def _role(args: argparse.Namespace) -> int:
     try:
-        role, slices = _role_and_slices(args)
-        user = UserStore.in_state_dir(args.state_dir).set_role(args.name, role, slices)
+        role, tenant = _role_and_tenant(args)
+        user = UserStore.in_state_dir(args.state_dir).set_role(args.name, role, tenant)
     except (UserError, UserDatabaseError, OSError) as exc:
         return _fail(exc)
-    bound = f" bound to slices {', '.join(sorted(user.slices))}" if user.slices else ""
-    print(f"user {user.name!r} now has role {user.role.value}{bound}")
+    print(f"user {user.name!r} now has role {user.role.value}{_bound(user)}")
     return EXIT_OK
 
 

@@ -1,25 +1,36 @@
 """Turning gRPC call credentials into an authenticated user.
 
 Credentials follow the gNMI authentication specification: ``username`` and ``password``
-metadata on every RPC. With mutual TLS, a verified client certificate whose common name
-names a known user authenticates that user without password metadata. Explicit
-username/password metadata always wins over the certificate. :func:`peer_host` names the
-client's host for login throttling.
+metadata on every RPC. With mutual TLS, a verified client certificate authenticates the
+user it names without password metadata. Explicit username/password metadata always wins
+over the certificate. :func:`peer_host` names the client's host for login throttling.
+
+Which user a certificate names: its subject common name (CN) when that is a known user;
+otherwise the first subjectAltName, in certificate order, that is a known user, where a
+DNS name names the user of exactly that name and a URI ``user:NAME`` names ``NAME``
+(IP addresses, e-mail addresses and other URIs name nobody). A client holding a
+certificate with several such names may pick one with ``username`` metadata (and no
+password); a ``username`` the certificate does not carry still needs a password.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 from urllib.parse import unquote
 
 from agent.security.errors import AuthenticationError, AuthFailure
-from agent.security.users import User
+from agent.security.users import User, is_user_name
 
 USERNAME_KEY = "username"
 PASSWORD_KEY = "password"
 COMMON_NAME_PROPERTY = "x509_common_name"
+ALT_NAME_PROPERTY = "x509_subject_alternative_name"
+DNS_PROPERTY = "peer_dns"
+URI_PROPERTY = "peer_uri"
+USER_URI_SCHEME = "user:"
 
 MetadataValue = str | bytes
 
@@ -50,9 +61,30 @@ class PasswordCredentials:
 
 @dataclass(frozen=True)
 class CertificateCredentials:
-    """A verified client certificate, identified by its common name."""
+    """A verified client certificate: its common name and the user names its
+    subjectAltNames carry, in certificate order (see the module docstring).
+
+    ``username``: the one of those names the client asked for with ``username``
+    metadata, if it did.
+    """
 
     common_name: str
+    alt_names: tuple[str, ...] = ()
+    username: str | None = None
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The user names to try, in order: the CN, then the alt names (no repeats)."""
+        if self.username is not None:
+            return (self.username,)
+        found = (self.common_name, *self.alt_names) if self.common_name else self.alt_names
+        return tuple(dict.fromkeys(found))
+
+    def describe(self) -> str:
+        """How the certificate names its user, for messages (``CN 'a', SAN 'b'``)."""
+        parts = [f"CN {self.common_name!r}"] if self.common_name else []
+        parts += [f"SAN {name!r}" for name in self.alt_names]
+        return ", ".join(parts) or "no user name"
 
 
 Credentials = PasswordCredentials | CertificateCredentials
@@ -64,13 +96,17 @@ def _text(value: MetadataValue) -> str:
 
 def extract_credentials(
     metadata: Iterable[tuple[str, MetadataValue]] | None,
-    cert_common_name: str | None = None,
+    certificate: CertificateCredentials | str | None = None,
 ) -> Credentials:
     """Picks the credentials of a call; raises AuthenticationError when there are none.
 
-    ``cert_common_name`` must come from a certificate the TLS layer verified (see
-    :func:`peer_common_name`).
+    ``certificate`` must come from a certificate the TLS layer verified (see
+    :func:`peer_certificate`); a plain string is a certificate with only that CN.
     """
+    if isinstance(certificate, str):
+        certificate = CertificateCredentials(certificate) if certificate else None
+    if certificate is not None and not certificate.names:
+        certificate = None
     username: str | None = None
     password: str | None = None
     for key, value in metadata or ():
@@ -91,15 +127,17 @@ def extract_credentials(
                 username=username,
             )
         return PasswordCredentials(username=username, password=password)
-    if cert_common_name:
-        if username and username != cert_common_name:
+    if certificate is not None:
+        if not username:
+            return certificate
+        if username not in certificate.names:
             raise AuthenticationError(
                 AuthFailure.MISSING_PASSWORD,
                 f"no 'password' metadata for user {username!r} (the client certificate "
-                f"names {cert_common_name!r})",
+                f"has {certificate.describe()})",
                 username=username,
             )
-        return CertificateCredentials(common_name=cert_common_name)
+        return dataclasses.replace(certificate, username=username)
     if username:
         raise AuthenticationError(
             AuthFailure.MISSING_PASSWORD,
@@ -116,23 +154,25 @@ def verify_credentials(authenticator: Authenticator, credentials: Credentials) -
     """The user the credentials prove; raises AuthenticationError otherwise."""
     if isinstance(credentials, PasswordCredentials):
         return authenticator.authenticate(credentials.username, credentials.password)
-    user = authenticator.get(credentials.common_name)
-    if user is None:
-        raise AuthenticationError(
-            AuthFailure.UNKNOWN_CERTIFICATE_USER,
-            f"client certificate CN {credentials.common_name!r} does not name a known user",
-            username=credentials.common_name,
-        )
-    return user
+    names = credentials.names
+    for name in names:
+        user = authenticator.get(name)
+        if user is not None:
+            return user
+    raise AuthenticationError(
+        AuthFailure.UNKNOWN_CERTIFICATE_USER,
+        f"client certificate ({credentials.describe()}) does not name a known user",
+        username=names[0] if names else None,
+    )
 
 
 def authenticate_metadata(
     authenticator: Authenticator,
     metadata: Iterable[tuple[str, MetadataValue]] | None,
-    cert_common_name: str | None = None,
+    certificate: CertificateCredentials | str | None = None,
 ) -> User:
     """Extracts and verifies the credentials of a call in one step (may run scrypt)."""
-    return verify_credentials(authenticator, extract_credentials(metadata, cert_common_name))
+    return verify_credentials(authenticator, extract_credentials(metadata, certificate))
 
 
 def peer_common_name(auth_context: Mapping[str, Sequence[bytes]] | None) -> str | None:
@@ -148,6 +188,42 @@ def peer_common_name(auth_context: Mapping[str, Sequence[bytes]] | None) -> str 
         return None
     name = _text(values[0])
     return name or None
+
+
+def peer_certificate(
+    auth_context: Mapping[str, Sequence[bytes]] | None,
+) -> CertificateCredentials | None:
+    """The verified client certificate's names from a gRPC ``context.auth_context()``,
+    or None without one.
+
+    The alt names are the DNS names and the ``NAME`` of ``user:NAME`` URIs, in the order
+    of the certificate's subjectAltName extension (gRPC lists every kind in one property,
+    and each kind in its own).
+    """
+    if not auth_context:
+        return None
+    common_name = peer_common_name(auth_context) or ""
+    alt_names = _user_alt_names(auth_context)
+    if not common_name and not alt_names:
+        return None
+    return CertificateCredentials(common_name, alt_names)
+
+
+def _user_alt_names(auth_context: Mapping[str, Sequence[bytes]]) -> tuple[str, ...]:
+    values = [_text(v) for v in auth_context.get(ALT_NAME_PROPERTY) or ()]
+    dns = {_text(v) for v in auth_context.get(DNS_PROPERTY) or ()}
+    uris = {_text(v) for v in auth_context.get(URI_PROPERTY) or ()}
+    names: list[str] = []
+    for value in values:
+        if value in uris and value.startswith(USER_URI_SCHEME):
+            name = value[len(USER_URI_SCHEME) :]
+        elif value in dns:
+            name = value
+        else:
+            continue
+        if is_user_name(name) and name not in names:
+            names.append(name)
+    return tuple(names)
 
 
 def peer_host(peer: str) -> str:

@@ -8,7 +8,7 @@ that just opened). A stream whose user is no longer current is ended:
 
 - user removed: UNAUTHENTICATED;
 - password changed (a user that logged in with a password): UNAUTHENTICATED;
-- role or tenant slice binding changed: PERMISSION_DENIED (the credentials are still
+- role or a tenant user's tenant changed: PERMISSION_DENIED (the credentials are still
   good, but what the stream was allowed to see was decided for the old role; subscribing
   again is authorised under the new one);
 - the user database cannot be read: INTERNAL, for every stream (as every new RPC fails

@@ -8,6 +8,13 @@ authentication costs a dictionary lookup; the cache is dropped whenever the file
 A user returned by :meth:`UserStore.authenticate` remembers which stored password it
 proved, so :meth:`UserStore.revoked` can tell a long-lived session (a Subscribe stream)
 that its user was removed, got a new password or a new role since it logged in.
+
+A tenant user is bound to exactly one tenant (an entry of ``/tenants/tenant``); other
+roles name none. Files written before tenants existed bound tenant users to slices
+(``"slices": [...]``): such a record stops the agent from reading the database, with a
+message saying how to fix it (``edge-agent user role NAME --role tenant --tenant T``,
+which keeps the password, or ``edge-agent user remove NAME``). The empty ``slices``
+lists those files carry for every other user are ignored.
 """
 
 from __future__ import annotations
@@ -23,7 +30,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,7 +48,7 @@ from agent.security.passwords import (
 USERS_FILENAME = "users.json"
 FILE_FORMAT_VERSION = 1
 _NAME = re.compile(r"[A-Za-z0-9._-]{1,64}")
-_MAX_SLICE_NAME = 255
+_MAX_TENANT_NAME = 64
 # A file whose mtime is this close to "now" may have been rewritten within the
 # filesystem's timestamp granularity, so its content is compared, not just its stat.
 _RACY_WINDOW_NS = 2_000_000_000
@@ -77,28 +84,33 @@ class Role(enum.StrEnum):
             raise UserError(f"unknown role {text!r}: choose one of {choices}") from None
 
 
+def is_user_name(name: str) -> bool:
+    """True if ``name`` is 1-64 characters from ``A-Z a-z 0-9 . _ -``."""
+    return isinstance(name, str) and _NAME.fullmatch(name) is not None
+
+
 def validate_user_name(name: str) -> str:
     """Returns ``name`` if it is 1-64 characters from ``A-Z a-z 0-9 . _ -``; else UserError."""
-    if not isinstance(name, str) or _NAME.fullmatch(name) is None:
+    if not is_user_name(name):
         raise UserError(
             f"invalid user name {name!r}: use 1-64 characters from A-Z, a-z, 0-9, '.', '_', '-'"
         )
     return name
 
 
-def validate_slice_name(name: str) -> str:
-    """Returns ``name`` if it can name a slice binding (non-empty, printable, no commas)."""
+def validate_tenant_name(name: str) -> str:
+    """Returns ``name`` if it can name a tenant (1-64 printable characters, no surrounding
+    white space, as the model's name-string); raises UserError otherwise."""
     if (
         not isinstance(name, str)
         or not name
-        or len(name) > _MAX_SLICE_NAME
+        or len(name) > _MAX_TENANT_NAME
         or name != name.strip()
-        or "," in name
         or not name.isprintable()
     ):
         raise UserError(
-            f"invalid slice name {name!r}: use 1-{_MAX_SLICE_NAME} printable characters, "
-            "no commas, no surrounding spaces"
+            f"invalid tenant name {name!r}: use 1-{_MAX_TENANT_NAME} printable characters, "
+            "no surrounding spaces"
         )
     return name
 
@@ -108,12 +120,12 @@ class Revocation(enum.Enum):
 
     REMOVED = "removed"
     PASSWORD_CHANGED = "password changed"
-    ROLE_CHANGED = "role changed"  # the role or a tenant's slice binding
+    ROLE_CHANGED = "role changed"  # the role or a tenant user's tenant
 
 
 @dataclass(frozen=True)
 class User:
-    """An authenticated principal: name, role and, for tenants, the slices it is bound to.
+    """An authenticated user: name, role and, for the tenant role, the tenant it acts for.
 
     ``credential`` identifies the stored password the user proved (empty when the user
     was not authenticated by password, e.g. by a client certificate); it takes no part
@@ -122,19 +134,19 @@ class User:
 
     name: str
     role: Role
-    slices: frozenset[str] = field(default_factory=frozenset)
+    tenant: str | None = None
     credential: str = field(default="", compare=False, repr=False)
 
     def __post_init__(self) -> None:
         validate_user_name(self.name)
         if not isinstance(self.role, Role):
             raise UserError(f"unknown role {self.role!r}")
-        for slice_name in self.slices:
-            validate_slice_name(slice_name)
-        if self.role is Role.TENANT and not self.slices:
-            raise UserError(f"tenant {self.name!r} needs at least one slice")
-        if self.role is not Role.TENANT and self.slices:
-            raise UserError(f"user {self.name!r}: slices apply only to the tenant role")
+        if self.role is Role.TENANT and self.tenant is None:
+            raise UserError(f"tenant user {self.name!r} must name its tenant")
+        if self.role is not Role.TENANT and self.tenant is not None:
+            raise UserError(f"user {self.name!r}: a tenant applies only to the tenant role")
+        if self.tenant is not None:
+            validate_tenant_name(self.tenant)
 
 
 @dataclass(frozen=True)
@@ -147,13 +159,38 @@ class _Record:
         stamp = hashlib.sha256(self.password.salt + self.password.digest).hexdigest()[:32]
         object.__setattr__(self, "login", dataclasses.replace(self.user, credential=stamp))
 
+    @property
+    def name(self) -> str:
+        return self.user.name
+
     def to_json(self) -> dict[str, Any]:
-        return {
-            "name": self.user.name,
-            "role": self.user.role.value,
-            "slices": sorted(self.user.slices),
-            "password": self.password.to_json(),
-        }
+        document: dict[str, Any] = {"name": self.user.name, "role": self.user.role.value}
+        if self.user.tenant is not None:
+            document["tenant"] = self.user.tenant
+        document["password"] = self.password.to_json()
+        return document
+
+
+@dataclass(frozen=True)
+class _Legacy:
+    """A tenant record from before tenants existed (bound to slices), kept as it is when
+    the file is rewritten until it is given a tenant or removed."""
+
+    name: str
+    slices: tuple[str, ...]
+    entry: Mapping[str, Any]
+    password: PasswordHash
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(self.entry)
+
+    def problem(self) -> str:
+        bound = ", ".join(self.slices)
+        return (
+            f"tenant user {self.name!r} is bound to slices ({bound}), as files of earlier "
+            "versions were; tenant users are now bound to one tenant: run 'edge-agent user "
+            f"role {self.name} --role tenant --tenant TENANT' (the password is kept)"
+        )
 
 
 @dataclass(frozen=True)
@@ -241,7 +278,7 @@ class UserStore:
         """Why ``user``, as authenticated earlier, is no longer current; None while it is.
 
         Removed, a new password (only for a user authenticated by password) or a new role
-        or slice binding. Cheap: no scrypt, and the file is looked at as ``recheck_s``
+        or tenant. Cheap: no scrypt, and the file is looked at as ``recheck_s``
         allows (call :meth:`refresh` first to see the file as it is now).
         """
         record = self._current().records.get(user.name)
@@ -301,11 +338,12 @@ class UserStore:
 
     # Changes
 
-    def add(self, name: str, role: Role | str, password: str, slices: Iterable[str] = ()) -> User:
-        """Creates a user; raises UserError if it exists or an argument is invalid."""
+    def add(self, name: str, role: Role | str, password: str, tenant: str | None = None) -> User:
+        """Creates a user (a tenant user names its ``tenant``); raises UserError if it
+        exists or an argument is invalid."""
         validate_user_name(name)
         parsed_role = role if isinstance(role, Role) else Role.parse(role)
-        user = User(name=name, role=parsed_role, slices=frozenset(slices))
+        user = User(name=name, role=parsed_role, tenant=tenant)
         hashed = self._hash(password)
         with self._writing() as records:
             if name in records:
@@ -313,13 +351,11 @@ class UserStore:
             records[name] = _Record(user=user, password=hashed)
         return user
 
-    def remove(self, name: str) -> User:
-        """Deletes a user and returns it; raises UserError if there is no such user."""
+    def remove(self, name: str) -> None:
+        """Deletes a user; raises UserError if there is no such user."""
         with self._writing() as records:
-            record = records.pop(name, None)
-            if record is None:
+            if records.pop(name, None) is None:
                 raise UserError(f"no user named {name!r}")
-        return record.user
 
     def set_password(self, name: str, password: str) -> None:
         """Replaces a user's password; raises UserError if there is no such user."""
@@ -328,15 +364,18 @@ class UserStore:
             record = records.get(name)
             if record is None:
                 raise UserError(f"no user named {name!r}")
+            if isinstance(record, _Legacy):
+                raise UserError(record.problem())
             records[name] = _Record(user=record.user, password=hashed)
 
-    def set_role(self, name: str, role: Role | str, slices: Iterable[str] = ()) -> User:
-        """Gives a user a new role (and, for a tenant, its slices); the password stays.
+    def set_role(self, name: str, role: Role | str, tenant: str | None = None) -> User:
+        """Gives a user a new role (and, for the tenant role, its tenant); the password
+        stays. Also fixes a record of an earlier version that bound a tenant to slices.
 
         Raises UserError if there is no such user or an argument is invalid.
         """
         parsed_role = role if isinstance(role, Role) else Role.parse(role)
-        user = User(name=name, role=parsed_role, slices=frozenset(slices))
+        user = User(name=name, role=parsed_role, tenant=tenant)
         with self._writing() as records:
             record = records.get(name)
             if record is None:
@@ -410,19 +449,24 @@ class UserStore:
             return snapshot
 
     @contextlib.contextmanager
-    def _writing(self) -> Iterator[dict[str, _Record]]:
-        """Read-modify-write under an exclusive lock; writes only if the body succeeds."""
+    def _writing(self) -> Iterator[dict[str, _Record | _Legacy]]:
+        """Read-modify-write under an exclusive lock; writes only if the body succeeds.
+
+        Records of earlier versions are kept as they are (see :class:`_Legacy`)."""
         ensure_dir(self._path.parent)
         lock_path = self._path.with_name(self._path.name + ".lock")
         fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
-            records = dict(_parse(self._path, self._read_content()))
+            records = _parse_records(self._path, self._read_content())
             yield records
             atomic_write(self._path, _serialise(records), mode=0o600)
         finally:
             os.close(fd)
-        self._current(force=True)  # this store's own change is seen at once
+        # This store's own change is seen at once (unless records of an earlier version
+        # still keep the file from being read: the change is written all the same).
+        with contextlib.suppress(UserDatabaseError):
+            self._current(force=True)
 
 
 def _recently_modified(signature: tuple[int, ...]) -> bool:
@@ -430,7 +474,7 @@ def _recently_modified(signature: tuple[int, ...]) -> bool:
     return time.time_ns() - signature[3] < _RACY_WINDOW_NS
 
 
-def _serialise(records: Mapping[str, _Record]) -> bytes:
+def _serialise(records: Mapping[str, _Record | _Legacy]) -> bytes:
     document = {
         "version": FILE_FORMAT_VERSION,
         "users": [records[name].to_json() for name in sorted(records)],
@@ -439,6 +483,17 @@ def _serialise(records: Mapping[str, _Record]) -> bytes:
 
 
 def _parse(path: Path, content: bytes | None) -> dict[str, _Record]:
+    """The records of a database file; raises UserDatabaseError for a damaged file or a
+    record of an earlier version that must be fixed first."""
+    records: dict[str, _Record] = {}
+    for index, (name, record) in enumerate(_parse_records(path, content).items()):
+        if isinstance(record, _Legacy):
+            raise UserDatabaseError(f"{path}: user #{index + 1}: {record.problem()}")
+        records[name] = record
+    return records
+
+
+def _parse_records(path: Path, content: bytes | None) -> dict[str, _Record | _Legacy]:
     if content is None:
         return {}
     try:
@@ -452,30 +507,36 @@ def _parse(path: Path, content: bytes | None) -> dict[str, _Record]:
     entries = document.get("users")
     if not isinstance(entries, list):
         raise UserDatabaseError(f"{path}: 'users' must be a list")
-    records: dict[str, _Record] = {}
+    records: dict[str, _Record | _Legacy] = {}
     for index, entry in enumerate(entries):
         try:
             record = _parse_record(entry)
         except (UserError, ValueError, TypeError) as exc:
             raise UserDatabaseError(f"{path}: user #{index + 1}: {exc}") from exc
-        if record.user.name in records:
-            raise UserDatabaseError(f"{path}: user {record.user.name!r} appears twice")
-        records[record.user.name] = record
+        if record.name in records:
+            raise UserDatabaseError(f"{path}: user {record.name!r} appears twice")
+        records[record.name] = record
     return records
 
 
-def _parse_record(entry: object) -> _Record:
+def _parse_record(entry: object) -> _Record | _Legacy:
     if not isinstance(entry, dict):
         raise ValueError("each user must be an object")
-    slices = entry.get("slices", [])
-    if not isinstance(slices, list):
-        raise ValueError("'slices' must be a list")
     password = entry.get("password")
     if not isinstance(password, dict):
         raise ValueError("'password' must be an object")
-    user = User(
-        name=entry.get("name", ""),
-        role=Role.parse(str(entry.get("role", ""))),
-        slices=frozenset(slices),
-    )
+    name = entry.get("name", "")
+    role = Role.parse(str(entry.get("role", "")))
+    tenant = entry.get("tenant")
+    if tenant is not None and not isinstance(tenant, str):
+        raise ValueError("'tenant' must be a string")
+    slices = entry.get("slices", [])
+    if not isinstance(slices, list) or not all(isinstance(s, str) for s in slices):
+        raise ValueError("'slices' must be a list of slice names")
+    if role is Role.TENANT and tenant is None and slices:
+        validate_user_name(name)
+        return _Legacy(name, tuple(sorted(slices)), entry, PasswordHash.from_json(password))
+    if role is not Role.TENANT and slices:
+        raise ValueError("slices apply only to tenant users of earlier versions")
+    user = User(name=name, role=role, tenant=tenant)
     return _Record(user=user, password=PasswordHash.from_json(password))

@@ -29,9 +29,9 @@ from agent.security.users import Role
 FAST_SCRYPT = ScryptParams(n=16, r=1, p=1)
 TIMEOUT = 20
 USERS = {
-    "admin": ("admin-pw", Role.ADMIN, ()),
-    "reader": ("reader-pw", Role.READ_ONLY, ()),
-    "tenant-a": ("tenant-pw", Role.TENANT, ("embb",)),
+    "admin": ("admin-pw", Role.ADMIN, None),
+    "reader": ("reader-pw", Role.READ_ONLY, None),
+    "tenant-a": ("tenant-pw", Role.TENANT, "operator-a"),
 }
 MAX_MESSAGE = 64 * 1024 * 1024
 CHANNEL_OPTIONS = [
@@ -66,9 +66,9 @@ class AgentThread:
     ) -> None:
         self.agent: Agent = build_agent(settings, scrypt=FAST_SCRYPT, schema=schema, clock=clock)
         if users:
-            for name, (password, role, slices) in USERS.items():
+            for name, (password, role, tenant) in USERS.items():
                 if self.agent.users.get(name) is None:
-                    self.agent.users.add(name, role, password, slices)
+                    self.agent.users.add(name, role, password, tenant)
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self.running: Running | None = None

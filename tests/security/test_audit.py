@@ -22,7 +22,7 @@ from agent.security.users import Role, User
 
 def test_records_are_appended_as_json_lines(state_dir: Path) -> None:
     clock = FakeClock(start_ns=1_700_000_000_123_456_789)
-    acme = User("acme", Role.TENANT, frozenset({"embb-1"}))
+    acme = User("acme", Role.TENANT, "operator-a")
     with AuditLog.in_state_dir(state_dir, clock=clock) as log:
         log.record(
             "/gnmi.gNMI/Set",

@@ -57,8 +57,8 @@ def test_add_list_passwd_remove(
         "acme",
         "--role",
         "tenant",
-        "--slices",
-        "embb-1, urllc-2",
+        "--tenant",
+        "operator-a",
         "--password-stdin",
         "--state-dir",
         sd,
@@ -84,15 +84,15 @@ def test_add_list_passwd_remove(
     assert b"s3cret" not in users_file.read_bytes()
     store = UserStore.in_state_dir(state_dir)
     assert store.authenticate("alice", "s3cret pw") == User("alice", Role.ADMIN)
-    assert store.get("acme") == User("acme", Role.TENANT, frozenset({"embb-1", "urllc-2"}))
+    assert store.get("acme") == User("acme", Role.TENANT, "operator-a")
     assert store.get("noc") == User("noc", Role.READ_ONLY)
 
     code, out, _ = run(monkeypatch, capsys, "", "user", "list", "--state-dir", sd)
     assert code == 0
     lines = out.splitlines()
-    assert lines[0].split() == ["NAME", "ROLE", "SLICES"]
+    assert lines[0].split() == ["NAME", "ROLE", "TENANT"]
     assert [line.split() for line in lines[1:]] == [
-        ["acme", "tenant", "embb-1,urllc-2"],
+        ["acme", "tenant", "operator-a"],
         ["alice", "admin", "-"],
         ["noc", "read-only", "-"],
     ]
@@ -142,8 +142,10 @@ def test_only_the_trailing_newline_is_stripped(
     ("stdin", "args", "message"),
     [
         ("pw\n", ["--role", "root"], "unknown role 'root'"),
-        ("pw\n", ["--role", "tenant"], "a tenant needs --slices"),
-        ("pw\n", ["--role", "admin", "--slices", "s1"], "only to the tenant role"),
+        ("pw\n", ["--role", "tenant"], "a tenant user needs --tenant TENANT"),
+        ("pw\n", ["--role", "admin", "--tenant", "t1"], "applies only to the tenant role"),
+        ("pw\n", ["--role", "tenant", "--tenant", " t1"], "invalid tenant name ' t1'"),
+        ("pw\n", ["--role", "tenant", "--tenant", ""], "invalid tenant name ''"),
         ("", ["--role", "admin"], "standard input is empty"),
         ("\n", ["--role", "admin"], "first line of standard input is empty"),
     ],

@@ -125,18 +125,18 @@ def test_roles() -> None:
 
 
 def test_tenant_binding_is_stored(store: UserStore, open_store: Callable[[], UserStore]) -> None:
-    store.add("acme", "tenant", "pw", slices=["embb-1", "urllc-2"])
+    store.add("acme", "tenant", "pw", tenant="operator-a")
     reopened = open_store()
     user = reopened.get("acme")
-    assert user == User("acme", Role.TENANT, frozenset({"embb-1", "urllc-2"}))
-    assert reopened.authenticate("acme", "pw").slices == {"embb-1", "urllc-2"}
+    assert user == User("acme", Role.TENANT, "operator-a")
+    assert reopened.authenticate("acme", "pw").tenant == "operator-a"
 
 
-def test_tenant_needs_slices_and_others_take_none(store: UserStore) -> None:
-    with pytest.raises(UserError, match="needs at least one slice"):
+def test_tenant_user_names_one_tenant_and_others_none(store: UserStore) -> None:
+    with pytest.raises(UserError, match="must name its tenant"):
         store.add("acme", Role.TENANT, "pw")
     with pytest.raises(UserError, match="only to the tenant role"):
-        store.add("root", Role.ADMIN, "pw", slices=["s1"])
+        store.add("root", Role.ADMIN, "pw", tenant="operator-a")
     assert not store.path.exists()
 
 

@@ -57,18 +57,18 @@ def test_new_password_elsewhere(store: UserStore, open_store: Callable[[], UserS
     assert store.revoked(store.authenticate("alice", "pw")) is None
 
 
-def test_new_role_or_slices(store: UserStore, open_store: Callable[[], UserStore]) -> None:
+def test_new_role_or_tenant(store: UserStore, open_store: Callable[[], UserStore]) -> None:
     store.add("alice", Role.READ_ONLY, "pw")
-    store.add("acme", Role.TENANT, "pw", ["embb"])
+    store.add("acme", Role.TENANT, "pw", "operator-a")
     alice = store.authenticate("alice", "pw")
     acme = store.authenticate("acme", "pw")
     other = open_store()
     assert other.set_role("alice", "admin") == User("alice", Role.ADMIN)
-    other.set_role("acme", Role.TENANT, ["embb", "miot"])
+    other.set_role("acme", Role.TENANT, "operator-b")
     assert store.revoked(alice) is Revocation.ROLE_CHANGED
     assert store.revoked(acme) is Revocation.ROLE_CHANGED
     assert store.authenticate("alice", "pw").role is Role.ADMIN  # the password stays
-    assert store.get("acme") == User("acme", Role.TENANT, frozenset({"embb", "miot"}))
+    assert store.get("acme") == User("acme", Role.TENANT, "operator-b")
 
 
 def test_a_new_password_outranks_a_new_role(store: UserStore) -> None:
@@ -83,7 +83,7 @@ def test_set_role_refusals(store: UserStore) -> None:
     store.add("alice", Role.ADMIN, "pw")
     with pytest.raises(UserError, match="no user named 'bob'"):
         store.set_role("bob", Role.ADMIN)
-    with pytest.raises(UserError, match="needs at least one slice"):
+    with pytest.raises(UserError, match="must name its tenant"):
         store.set_role("alice", Role.TENANT)
     with pytest.raises(UserError, match="unknown role"):
         store.set_role("alice", "root")

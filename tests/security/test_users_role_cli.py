@@ -1,4 +1,4 @@
-"""`edge-agent user role`: a new role (and a tenant's slices), the password kept."""
+"""`edge-agent user role`: a new role (and a tenant user's tenant), the password kept."""
 
 from __future__ import annotations
 
@@ -41,26 +41,21 @@ def test_a_new_role_keeps_the_password(
     assert store.authenticate("ann", "ann-pw") == User("ann", Role.ADMIN)
 
 
-def test_a_tenant_needs_its_slices(
+def test_a_tenant_user_needs_its_tenant(
     capsys: pytest.CaptureFixture[str], state_dir: Path, store: UserStore
 ) -> None:
     sd = str(state_dir)
     code, _, err = run(capsys, "user", "role", "ann", "--role", "tenant", "--state-dir", sd)
-    assert code == 1 and "a tenant needs --slices" in err
+    assert code == 1 and "a tenant user needs --tenant TENANT" in err
     code, out, _ = run(
         capsys,
-        "user",
-        "role",
-        "ann",
-        "--role",
-        "tenant",
-        "--slices",
-        "embb, miot",
-        "--state-dir",
-        sd,
+        *("user", "role", "ann", "--role", "tenant", "--tenant", "operator-a"),
+        *("--state-dir", sd),
     )
-    assert code == 0 and "bound to slices embb, miot" in out
-    assert store.get("ann") == User("ann", Role.TENANT, frozenset({"embb", "miot"}))
+    assert code == 0 and out.strip() == "user 'ann' now has role tenant for tenant 'operator-a'"
+    assert store.get("ann") == User("ann", Role.TENANT, "operator-a")
+    code, out, _ = run(capsys, "user", "role", "ann", "--role", "admin", "--state-dir", sd)
+    assert code == 0 and store.get("ann") == User("ann", Role.ADMIN)
 
 
 def test_refusals(capsys: pytest.CaptureFixture[str], state_dir: Path, store: UserStore) -> None:
@@ -70,9 +65,9 @@ def test_refusals(capsys: pytest.CaptureFixture[str], state_dir: Path, store: Us
     code, _, err = run(capsys, "user", "role", "ann", "--role", "root", "--state-dir", sd)
     assert code == 1 and "unknown role 'root'" in err
     code, _, err = run(
-        capsys, "user", "role", "ann", "--role", "admin", "--slices", "embb", "--state-dir", sd
+        capsys, "user", "role", "ann", "--role", "admin", "--tenant", "t1", "--state-dir", sd
     )
-    assert code == 1 and "slices apply only to the tenant role" in err
+    assert code == 1 and "--tenant applies only to the tenant role, not to admin" in err
     assert store.get("ann") == User("ann", Role.READ_ONLY)
 
 
@@ -82,7 +77,7 @@ def test_add_still_works_after_the_refactor(
     monkeypatch.setattr(sys, "stdin", StringIO("pw\n"))
     code, out, _ = run(
         capsys,
-        *("user", "add", "acme", "--role", "tenant", "--slices", "embb"),
+        *("user", "add", "acme", "--role", "tenant", "--tenant", "operator-a"),
         *("--password-stdin", "--state-dir", str(state_dir)),
     )
-    assert code == 0 and "bound to slices embb" in out
+    assert code == 0 and out.strip() == "added user 'acme' with role tenant for tenant 'operator-a'"
