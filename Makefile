@@ -48,9 +48,10 @@ lint: bootstrap
 	$(VENV)/bin/mypy agent tools
 
 # The agent on the simulated site: TLS on 127.0.0.1:9339, state in ./state, and an admin
-# called "admin" on first start (password generated into state/bootstrap-admin.password).
+# called "admin" and a tenant user "tenant-a" (tenant operator-a) on first start (passwords
+# generated into state/bootstrap-admin.password and state/bootstrap-tenant-a.password).
 run: bootstrap
-	$(VENV)/bin/edge-agent serve --state-dir state --bootstrap-admin admin --simulate-traffic $(RUN_ARGS)
+	$(VENV)/bin/edge-agent serve --state-dir state --bootstrap-admin admin --bootstrap-tenant tenant-a:operator-a --simulate-traffic $(RUN_ARGS)
 
 bench: bootstrap
 	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done

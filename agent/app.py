@@ -23,7 +23,6 @@ import grpc
 from agent.clock import Clock, SystemClock
 from agent.config import Settings
 from agent.datastore.datastore import Datastore, Running
-from agent.datastore.errors import DatastoreError
 from agent.datastore.hardware import DevicePool
 from agent.datastore.persistence import ConfigStore
 from agent.drivers.intent import DeviceIntent
@@ -33,7 +32,6 @@ from agent.durable_files import atomic_write, ensure_dir
 from agent.gnmi.schema_info import CachedSchema
 from agent.mapping.state_tree import StateReader
 from agent.memory import MemoryReclaimer
-from agent.northbound.arbitration import Arbiter
 from agent.northbound.capabilities import capability_response
 from agent.northbound.decoding import DecodingInterceptor
 from agent.northbound.get import GetHandler
@@ -43,7 +41,7 @@ from agent.northbound.set import SetHandler
 from agent.northbound.subscribe import SubscribeHandler
 from agent.northbound.view import DataView
 from agent.schema.engine import SchemaEngine
-from agent.security.audit import AuditLog, Outcome
+from agent.security.audit import AuditLog
 from agent.security.grpc_auth import AuthInterceptor
 from agent.security.passwords import DEFAULT_SCRYPT, ScryptParams
 from agent.security.sessions import SessionGuard
@@ -51,10 +49,14 @@ from agent.security.state_files import check_state_files
 from agent.security.throttle import LoginThrottle, ThrottlePolicy
 from agent.security.tls import TlsMaterial, ensure_tls_material, load_ca_bundle, server_credentials
 from agent.security.users import Role, UserStore
-from agent.service.admission import Admission, AdmissionLimits
+from agent.service.admission import AdmissionLimits
+from agent.service.core import CoreLimits, ServiceCore
+from agent.service.policy_file import PolicyStore
+from agent.service.policy_schema import schema_path_check
 from agent.simulation import offer_demo_traffic
 from agent.site_file import default_site_path, read_config_file
 from agent.telemetry.service import TelemetryService
+from agent.telemetry.timer import LoopTimer, Timer
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +93,7 @@ class Bootstrap:
     created: bool
     password_file: Path | None  # holds the generated password (if still valid)
     password_from_env: bool
+    tenant: str | None = None
 
 
 class Agent:
@@ -110,7 +113,7 @@ class Agent:
         server: GnmiServer,
         set_handler: SetHandler,
         telemetry: TelemetryService,
-        admission: Admission,
+        core: ServiceCore,
     ) -> None:
         self.settings = settings
         self.clock = clock
@@ -123,9 +126,9 @@ class Agent:
         self.server = server
         self.set_handler = set_handler
         self.telemetry = telemetry
-        self.admission = admission
+        self.core = core
+        self.admission = core.admission
         self.bootstrap: Bootstrap | None = None
-        self._expiry: asyncio.Task[None] | None = None
 
     @property
     def port(self) -> int:
@@ -153,6 +156,13 @@ class Agent:
         )
         return self.bootstrap
 
+    def bootstrap_tenants(self) -> list[Bootstrap]:
+        """Creates each configured bootstrap tenant user that does not exist yet."""
+        return [
+            bootstrap_tenant(self.users, name, tenant, self.settings.state_dir)
+            for name, tenant in self.settings.users.bootstrap_tenants
+        ]
+
     async def start(self) -> Running:
         """Loads the configuration, programs the devices and starts serving."""
         initial = self.load_initial()
@@ -166,7 +176,7 @@ class Agent:
         except BaseException:
             await asyncio.to_thread(self.datastore.stop)
             raise
-        self._expiry = asyncio.create_task(self._expire_pending(), name="commit-confirmed")
+        self.core.start()
         return running
 
     def _offer_traffic(self, intents: Mapping[str, DeviceIntent] | None) -> None:
@@ -177,51 +187,28 @@ class Agent:
         """Stops serving (in-flight RPCs get the grace period) and closes the drivers."""
         await self.telemetry.stop()  # open Subscribe streams end at once with UNAVAILABLE
         await self.server.stop(self.settings.grpc.shutdown_grace_s)
-        if self._expiry is not None:
-            self._expiry.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._expiry
-            self._expiry = None
-        self.admission.close()
+        await self.core.stop()
         await asyncio.to_thread(self.datastore.stop)
         self.audit.close()
-
-    async def _expire_pending(self) -> None:
-        """Rolls back an unconfirmed commit-confirmed once its time is up."""
-        interval = self.settings.commit_check_interval_s
-        while True:
-            await asyncio.sleep(interval)
-            pending = self.datastore.pending
-            if pending is None:
-                continue
-            try:
-                result = await asyncio.to_thread(self.datastore.expire_pending)
-            except DatastoreError as err:
-                log.error("rolling back commit %r failed: %s", pending.commit_id, err)
-                continue
-            if result is not None:
-                self.audit.record(
-                    "rollback",
-                    Outcome.OK,
-                    message=f"commit {pending.commit_id!r} was not confirmed in time: "
-                    f"rolled back to version {pending.previous_version} as version "
-                    f"{result.version}",
-                )
 
 
 def build_agent(
     settings: Settings,
     *,
     clock: Clock | None = None,
+    timer: Timer | None = None,
     scrypt: ScryptParams = DEFAULT_SCRYPT,
     registry: DriverRegistry | None = None,
     schema: SchemaEngine | None = None,
 ) -> Agent:
     """Wires every component for ``settings``; nothing runs until ``Agent.start``.
 
-    ``schema`` may be shared between agents in one process (it is read-only).
+    ``clock`` and ``timer`` drive every wait (tests pass a FakeClock and a ManualTimer);
+    the limits come from ``settings``. ``schema`` may be shared between agents in one
+    process (it is read-only).
     """
     clock = clock or SystemClock()
+    timer = timer or LoopTimer(clock)
     state_dir = settings.state_dir
     ensure_dir(state_dir)
     client_ca = (settings.tls.client_ca,) if settings.tls.client_ca else ()
@@ -237,7 +224,7 @@ def build_agent(
     datastore = Datastore(schema, pool, store, clock)
     live = LiveDrivers(pool)
     state = StateReader(live)
-    telemetry = TelemetryService(datastore, live, schema.nav, clock, reader=state)
+    telemetry = TelemetryService(datastore, live, schema.nav, clock, reader=state, timer=timer)
     audit = AuditLog.in_state_dir(
         state_dir, max_bytes=settings.audit.max_bytes, keep=settings.audit.keep, clock=clock
     )
@@ -247,15 +234,25 @@ def build_agent(
     interceptor = AuthInterceptor(
         users, audit=audit, exempt_methods=EXEMPT_METHODS, throttle=throttle
     )
-    set_handler = SetHandler(datastore, codec_schema, Arbiter(), clock)
     limits = settings.limits
-    admission = Admission(
-        AdmissionLimits(
-            workers=limits.request_workers,
-            per_user=limits.workers_per_user,
-            queue_per_user=limits.queued_per_user,
-        )
+    policies = PolicyStore.in_state_dir(state_dir, check_path=schema_path_check(schema.nav))
+    core = ServiceCore(
+        datastore,
+        audit,
+        clock,
+        timer,
+        policies,
+        CoreLimits(
+            admission=AdmissionLimits(
+                workers=limits.request_workers,
+                per_user=limits.workers_per_user,
+                queue_per_user=limits.queued_per_user,
+            ),
+            request_budget_s=limits.request_budget_s,
+            rollback_retry_s=settings.commit_check_interval_s,
+        ),
     )
+    set_handler = SetHandler(core.writes, codec_schema, clock)
     servicer = GnmiServicer(
         capabilities=capability_response(schema.modules),
         get=GetHandler(
@@ -269,8 +266,10 @@ def build_agent(
             clock,
             modules=schema.modules,
             sessions=SessionGuard(users, clock, audit=audit),
+            scopes=core.streams,
         ),
-        admission=admission,
+        access=core.access,
+        admission=core.admission,
         request_budget_s=limits.request_budget_s,
     )
     grpc_settings = settings.grpc
@@ -298,7 +297,7 @@ def build_agent(
         server=server,
         set_handler=set_handler,
         telemetry=telemetry,
-        admission=admission,
+        core=core,
     )
 
 
@@ -361,3 +360,22 @@ def bootstrap_admin(
         password_file=None if from_env else password_file,
         password_from_env=bool(from_env),
     )
+
+
+def bootstrap_tenant(users: UserStore, name: str, tenant: str, state_dir: Path) -> Bootstrap:
+    """Creates tenant user ``name`` bound to ``tenant`` unless it exists; its generated
+    password is written once to STATE_DIR/bootstrap-NAME.password (mode 0600)."""
+    password_file = state_dir / f"bootstrap-{name}.password"
+    if users.get(name) is not None:
+        usable = None
+        if password_file.exists():
+            with contextlib.suppress(Exception):
+                users.authenticate(name, password_file.read_text(encoding="utf-8").strip())
+                usable = password_file
+        return Bootstrap(name, False, usable, False, tenant)
+    password = secrets.token_urlsafe(18)
+    ensure_dir(state_dir)
+    atomic_write(password_file, (password + "\n").encode("utf-8"), mode=0o600)
+    users.add(name, Role.TENANT, password, tenant)
+    log.warning("created the bootstrap tenant user %r (tenant %r)", name, tenant)
+    return Bootstrap(name, True, password_file, False, tenant)

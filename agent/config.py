@@ -29,6 +29,7 @@ Example (every key shown with its default)::
     [users]
     file = ""                          # empty: STATE_DIR/users.json
     bootstrap_admin = ""               # create this admin when there are no users
+    bootstrap_tenants = []             # "USER:TENANT": create these tenant users if absent
 
     [audit]
     max_bytes = 10485760
@@ -147,6 +148,7 @@ class UserSettings:
 
     file: Path | None = None
     bootstrap_admin: str | None = None
+    bootstrap_tenants: tuple[tuple[str, str], ...] = ()  # (user, tenant)
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,6 +264,9 @@ def settings_from_mapping(data: Mapping[str, Any], *, base_dir: Path) -> Setting
         users=UserSettings(
             file=users_table.path("file"),
             bootstrap_admin=users_table.get("bootstrap_admin", str, "") or None,
+            bootstrap_tenants=tuple(
+                parse_user_tenant(text) for text in users_table.strings("bootstrap_tenants")
+            ),
         ),
         audit=AuditSettings(
             max_bytes=audit_table.positive_int("max_bytes", DEFAULT_AUDIT_MAX_BYTES),
@@ -287,6 +292,14 @@ def settings_from_mapping(data: Mapping[str, Any], *, base_dir: Path) -> Setting
     for table in tables:
         table.refuse_unknown()
     return settings
+
+
+def parse_user_tenant(text: str) -> tuple[str, str]:
+    """``USER:TENANT`` as (user, tenant); raises ConfigError when malformed."""
+    user, sep, tenant = text.partition(":")
+    if not sep or not user or not tenant:
+        raise ConfigError(f"{text!r}: use USER:TENANT, e.g. tenant-a:operator-a")
+    return user, tenant
 
 
 def _log_level(value: str) -> str:

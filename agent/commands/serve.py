@@ -17,13 +17,14 @@ import logging
 import shlex
 import signal
 import sys
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from agent import __version__
 from agent.app import BOOTSTRAP_PASSWORD_ENV, Agent, Bootstrap, build_agent
-from agent.config import ConfigError, ListenAddress, Settings, load_settings
+from agent.config import ConfigError, ListenAddress, Settings, load_settings, parse_user_tenant
 from agent.datastore.datastore import Running
 from agent.datastore.errors import DatastoreError
 from agent.datastore.persist_errors import PersistenceError
@@ -33,6 +34,7 @@ from agent.security.errors import TlsMaterialError, UserDatabaseError, UserError
 from agent.security.state_files import StateFileError
 from agent.security.tls import CertificateOrigin
 from agent.security.users import Role
+from agent.service.policy_file import PolicyFileError
 from agent.site_file import SiteFileError, summarise
 
 EXIT_OK = 0
@@ -86,6 +88,13 @@ def register(subparsers: Any) -> None:
         "or generated into STATE_DIR/bootstrap-admin.password)",
     )
     parser.add_argument(
+        "--bootstrap-tenant",
+        action="append",
+        metavar="USER:TENANT",
+        help="create tenant user USER bound to TENANT if absent (password generated into "
+        "STATE_DIR/bootstrap-USER.password); may be repeated",
+    )
+    parser.add_argument(
         "--simulate-traffic",
         action="store_true",
         default=None,
@@ -118,8 +127,16 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         tls = _replace(tls, extra_names=(*tls.extra_names, *args.tls_name))
     if args.client_ca is not None:
         tls = _replace(tls, client_ca=args.client_ca)
+    users = settings.users
     if args.bootstrap_admin is not None:
-        changes["users"] = _replace(settings.users, bootstrap_admin=args.bootstrap_admin)
+        users = _replace(users, bootstrap_admin=args.bootstrap_admin)
+    if args.bootstrap_tenant:
+        try:
+            pairs = tuple(parse_user_tenant(text) for text in args.bootstrap_tenant)
+        except ConfigError as err:
+            raise ConfigError(f"--bootstrap-tenant {err}") from None
+        users = _replace(users, bootstrap_tenants=(*users.bootstrap_tenants, *pairs))
+    changes["users"] = users
     return settings.replace(tls=tls, **changes)
 
 
@@ -148,6 +165,7 @@ START_ERRORS = (
     ConfigError,
     DatastoreError,
     PersistenceError,
+    PolicyFileError,
     ServerStartError,
     SiteFileError,
     StateFileError,
@@ -164,6 +182,7 @@ async def serve(settings: Settings) -> int:
     try:
         agent = build_agent(settings)
         bootstrap = agent.bootstrap_admin()
+        tenants = agent.bootstrap_tenants()
         running = await agent.start()
     except START_ERRORS as err:
         return _cannot_start(err)
@@ -171,7 +190,7 @@ async def serve(settings: Settings) -> int:
         log.debug("start failed", exc_info=True)
         return _cannot_start(err, unexpected=True)
     try:
-        text = banner(agent, running, bootstrap)
+        text = banner(agent, running, bootstrap, tenants)
         has_users = bool(agent.users.users())
     except Exception as err:  # e.g. the users file damaged since it was checked
         await _stop_quietly(agent)
@@ -213,7 +232,12 @@ async def _stop_quietly(agent: Agent) -> None:
         log.debug("stopping after a failed start", exc_info=True)
 
 
-def banner(agent: Agent, running: Running, bootstrap: Bootstrap | None) -> str:
+def banner(
+    agent: Agent,
+    running: Running,
+    bootstrap: Bootstrap | None,
+    tenants: Sequence[Bootstrap] = (),
+) -> str:
     """The start-up text: address, trust, login and commands that work as printed."""
     settings = agent.settings
     tls = agent.tls
@@ -253,6 +277,14 @@ def banner(agent: Agent, running: Running, bootstrap: Bootstrap | None) -> str:
         ]
     for extra in examples:
         lines.append("  " + _command(base + extra))
+    for tenant in tenants:
+        if tenant.password_file is None:
+            continue
+        secret = f'"$(cat {_shown(tenant.password_file)})"'
+        words = [_pygnmicli(), "-t", _client_address(agent), "-u", tenant.name, "-p", secret]
+        words += base[len(words) :]
+        lines.append(f"As tenant user {tenant.name} (tenant {tenant.tenant}), only its slices:")
+        lines.append("  " + _command([*words, "-o", "get", "-x", "/slices"]))
     if tls is not None and settings.tls.client_ca is not None:
         lines.append("  (mutual TLS: also pass your client certificate and key, -c CERT -k KEY)")
     lines.append("Stop with Ctrl-C.")

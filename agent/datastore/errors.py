@@ -19,6 +19,7 @@ class ErrorKind(Enum):
     CONFLICT = "conflict"  # state does not allow it (e.g. a commit already pending)
     STORAGE = "storage"  # persistence failed
     UNAVAILABLE = "unavailable"  # a device cannot be reached
+    DENIED = "denied"  # the caller may not make this change
 
 
 class DatastoreError(Exception):

@@ -9,7 +9,7 @@ A device whose undo fails is reconciled from the old intent and reported degrade
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
@@ -80,6 +80,10 @@ class DevicePool:
     def degraded(self) -> frozenset[str]:
         """Devices whose hardware may differ from the running configuration."""
         return frozenset(self._degraded)
+
+    def mark_degraded(self, names: Iterable[str]) -> None:
+        """Reports devices degraded: they may not hold what the configuration says."""
+        self._degraded.update(names)
 
     def start(self, intents: Mapping[str, DeviceIntent]) -> None:
         """Opens a driver per device and reconciles it to its intent."""

@@ -211,8 +211,9 @@ class ScopedValidator:
         for child in self._engine.nav.children(info):
             if not child.config:
                 continue
-            here = (*steps, (child.member, child.kind is NodeKind.LIST))
-            if child.kind is NodeKind.LEAF:
+            many = child.kind in (NodeKind.LIST, NodeKind.LEAF_LIST)
+            here = (*steps, (child.member, many))
+            if child.kind in (NodeKind.LEAF, NodeKind.LEAF_LIST):
                 yield here, child
             elif child.kind in (NodeKind.CONTAINER, NodeKind.LIST):
                 yield from self._leaves(child, here)

@@ -15,11 +15,13 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+from agent.cancellation import checkpoint
 from agent.datastore.errors import DatastoreError, ErrorKind
 from agent.schema.characters import character_problem
 from agent.schema.leaf_types import BaseType
 from agent.schema.nav import NodeInfo, NodeKind, SchemaNavigator
 from agent.schema.path import ANY_DEPTH, ANY_ONE, DataPath, PathElem
+from agent.schema.pattern import PathPattern, States
 from agent.schema.refusal import Refusal, Rule
 
 Tree = dict[str, Any]
@@ -108,38 +110,40 @@ class TreeOps:
         """Every (concrete path, value) the path matches; wildcards expanded.
 
         A list path without keys matches each entry. Unknown schema nodes raise
-        NOT_FOUND; data that is merely absent yields nothing.
+        NOT_FOUND; data that is merely absent yields nothing. The walk visits each data
+        node once and costs (nodes visited) x (path length), whatever wildcards the
+        path holds; it stops at a cancellation checkpoint when its request is over.
         """
         self._check_schema(path)
+        pattern = PathPattern(path)
         out: list[tuple[DataPath, Any]] = []
-        seen: set[DataPath] = set()
-        for concrete, value in self._walk(tree, self.nav.root, path.elems, 0, ()):
-            if concrete not in seen:
-                seen.add(concrete)
-                out.append((concrete, value))
+        self._walk(tree, self.nav.root, (), pattern, pattern.start, out)
         return out
 
     def _check_schema(self, path: DataPath) -> None:
-        """Refuses names the schema does not know, even below wildcards."""
+        """Refuses names the schema does not know, even below wildcards (so a path longer
+        than the schema is deep is NOT_FOUND before any data is walked). Each step keeps
+        every schema node once, so this costs (path length) x (schema size)."""
         parents = [self.nav.root]
         for depth, elem in enumerate(path.elems):
+            checkpoint()
             if elem.name == ANY_DEPTH:
                 parents = self.descendants_or_self(parents)
                 continue
-            nxt: list[NodeInfo] = []
+            nxt: dict[int, NodeInfo] = {}
             for parent in parents:
                 if elem.name == ANY_ONE:
-                    nxt.extend(self.nav.children(parent))
+                    nxt.update((id(c.node), c) for c in self.nav.children(parent))
                 else:
                     child = self.nav.child(parent, elem.name, elem.module)
                     if child is not None:
-                        nxt.append(child)
+                        nxt[id(child.node)] = child
             if not nxt:
                 where = str(DataPath(path.elems[:depth]).without_modules())
                 raise DatastoreError(
                     ErrorKind.NOT_FOUND, f"no schema node {elem.name!r} under {where}"
                 )
-            for child in nxt:
+            for child in nxt.values():
                 unknown = [k for k, _ in elem.keys if child.kind is NodeKind.LIST]
                 bad = [k for k in unknown if k not in child.keys]
                 if bad:
@@ -148,80 +152,57 @@ class TreeOps:
                     raise DatastoreError(
                         ErrorKind.INVALID, f"{child.name!r} is not a list and takes no keys"
                     )
-            parents = nxt
+            parents = list(nxt.values())
 
     def descendants_or_self(self, infos: list[NodeInfo]) -> list[NodeInfo]:
-        """``infos`` and every schema node below them (what ``...`` can match)."""
-        out: list[NodeInfo] = []
+        """``infos`` and every schema node below them (what ``...`` can match), each once."""
+        out: dict[int, NodeInfo] = {}
         todo = list(infos)
         while todo:
             info = todo.pop()
-            out.append(info)
+            if id(info.node) in out:
+                continue
+            out[id(info.node)] = info
             todo.extend(self.nav.children(info))
-        return out
+        return list(out.values())
 
     def _walk(
         self,
         value: Any,
         info: NodeInfo,
-        elems: tuple[PathElem, ...],
-        i: int,
         done: tuple[PathElem, ...],
-    ) -> Iterator[tuple[DataPath, Any]]:
-        if i == len(elems):
-            yield DataPath(done), value
-            return
+        pattern: PathPattern,
+        states: States,
+        out: list[tuple[DataPath, Any]],
+    ) -> None:
+        """Collects the nodes at or below ``value`` (reached in ``states``) that match."""
+        checkpoint()
+        if pattern.end in states:
+            out.append((DataPath(done), value))
+            states = states - {pattern.end}
+            if not states:
+                return
         if not isinstance(value, dict):
             return
-        elem = elems[i]
-        if elem.name == ANY_DEPTH:
-            yield from self._walk(value, info, elems, i + 1, done)
-            for child, child_value, child_done in self._members(value, info, done, None):
-                if not child.is_leafy:
-                    yield from self._walk(child_value, child, elems, i, child_done)
-                else:
-                    yield from self._walk(child_value, child, elems, i + 1, child_done)
-            return
-        if elem.name == ANY_ONE:
-            for child, child_value, child_done in self._members(value, info, done, None):
-                yield from self._walk(child_value, child, elems, i + 1, child_done)
-            return
-        named = self.nav.child(info, elem.name, elem.module)
-        if named is None or named.member not in value:
-            return
-        for found, child_value, child_done in self._members(value, info, done, (named, elem)):
-            yield from self._walk(child_value, found, elems, i + 1, child_done)
+        for child, child_value, child_done in self._members(value, info, done):
+            nxt = pattern.step(states, child_done[-1])
+            if nxt:
+                self._walk(child_value, child, child_done, pattern, nxt, out)
 
     def _members(
-        self,
-        value: Tree,
-        info: NodeInfo,
-        done: tuple[PathElem, ...],
-        only: tuple[NodeInfo, PathElem] | None,
+        self, value: Tree, info: NodeInfo, done: tuple[PathElem, ...]
     ) -> Iterator[tuple[NodeInfo, Any, tuple[PathElem, ...]]]:
         """(child info, value, path) for members of an object, list entries expanded."""
-        if only is not None:
-            pairs = [(only[0], value.get(only[0].member))]
-            wanted = dict(only[1].keys)
-        else:
-            pairs = []
-            for member, member_value in value.items():
-                child = self.nav.child_by_member(info, member)
-                if child is not None:
-                    pairs.append((child, member_value))
-            wanted = {}
-        for child, child_value in pairs:
+        for member, child_value in value.items():
+            child = self.nav.child_by_member(info, member)
+            if child is None:
+                continue
             if child.kind is NodeKind.LIST:
                 if not isinstance(child_value, list):
                     continue
                 for entry in child_value:
                     keys = entry_keys(entry, child.keys)
                     if keys is None:
-                        continue
-                    if any(
-                        wanted.get(k, ANY_ONE) not in (ANY_ONE, v)
-                        for k, v in zip(child.keys, keys, strict=True)
-                    ):
                         continue
                     elem = PathElem(child.name, tuple(sorted(zip(child.keys, keys, strict=True))))
                     yield child, entry, (*done, elem)

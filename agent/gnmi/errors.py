@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import grpc
 
+from agent.schema.characters import visible
 from agent.schema.path import DataPath, PathElem
 
 
@@ -55,4 +56,4 @@ def path_text(path: DataPath) -> str:
         module = elem.module if elem.module not in (None, current) else None
         shown.append(PathElem(elem.name, elem.keys, module))
         current = elem.module or current
-    return str(DataPath(tuple(shown)))
+    return visible(str(DataPath(tuple(shown))))

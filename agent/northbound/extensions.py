@@ -8,40 +8,25 @@ silently ignored, since ignoring them would answer a different question.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Final
 
 from agent.gnmi.errors import GnmiError
+from agent.service.writes import Arbitration, CommitAction, CommitRequest
+
+__all__ = [
+    "Arbitration",
+    "CommitAction",
+    "CommitRequest",
+    "SetExtensions",
+    "check_capabilities",
+    "check_subscribe",
+    "get_depth",
+    "set_extensions",
+]
 
 NS_PER_S = 1_000_000_000
-
-
-@dataclass(frozen=True, slots=True)
-class Arbitration:
-    """A Set's master arbitration: its role ('' is the default role) and election id."""
-
-    role: str
-    election_id: int
-
-
-class CommitAction(enum.Enum):
-    """What a commit-confirmed extension asks for."""
-
-    COMMIT = "commit"
-    CONFIRM = "confirm"
-    CANCEL = "cancel"
-    SET_ROLLBACK_DURATION = "set-rollback-duration"
-
-
-@dataclass(frozen=True, slots=True)
-class CommitRequest:
-    """A commit-confirmed extension: id, action and rollback duration (0: default)."""
-
-    commit_id: str
-    action: CommitAction
-    rollback_ns: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,6 +42,7 @@ from agent.northbound.lru import Lru
 from agent.northbound.view import EMPTY, DataType, DataView, Shape, limit_depth
 from agent.schema.library import ModuleInfo
 from agent.schema.path import DataPath
+from agent.service.views import FULL_VIEW, View
 
 QUERY_CACHE_SIZE = 1024
 QUERY_CACHE_BYTES = 4 * 1024 * 1024
@@ -114,7 +115,7 @@ class GetHandler:
         self._clock = clock
         self._modules = {m.name: m for m in modules}
         self._queries: Lru[bytes, GetQuery] = Lru(QUERY_CACHE_SIZE, budget=QUERY_CACHE_BYTES)
-        self._updates: Lru[tuple[bytes, int, int], list[Any]] = Lru(
+        self._updates: Lru[tuple[bytes, int, int, Any], list[Any]] = Lru(
             UPDATE_CACHE_SIZE, budget=UPDATE_CACHE_BYTES
         )
 
@@ -163,17 +164,20 @@ class GetHandler:
         echo, relative_to = _response_prefix(prefix_msg, prefix_path, concrete)
         return GetQuery(key, echo, relative_to, tuple(queries), data_type, encoding, depth, models)
 
-    def respond(self, query: GetQuery) -> Any:
-        """The GetResponse: one Notification per requested path, in request order.
+    def respond(self, query: GetQuery, view: View = FULL_VIEW) -> Any:
+        """The GetResponse: one Notification per requested path, in request order, of
+        the data in ``view`` (outside it nothing exists: NOT_FOUND, or no updates).
 
         Reads drivers and encodes; callers run it in a request worker, where it stops at
         a cancellation checkpoint once its request is over."""
         running = self._running.running
         return gnmi_pb2.GetResponse(
-            notification=[self._notification(query, i, running) for i in range(len(query.queries))]
+            notification=[
+                self._notification(query, i, running, view) for i in range(len(query.queries))
+            ]
         )
 
-    def cached_response(self, query: GetQuery) -> Any | None:
+    def cached_response(self, query: GetQuery, view: View = FULL_VIEW) -> Any | None:
         """The GetResponse when every path's answer is already encoded for the running
         version (cheap enough for the event loop); None otherwise."""
         if query.needs_state:
@@ -181,14 +185,14 @@ class GetHandler:
         running = self._running.running
         notifications = []
         for index in range(len(query.queries)):
-            notification = self._notification(query, index, running, cached_only=True)
+            notification = self._notification(query, index, running, view, cached_only=True)
             if notification is None:
                 return None
             notifications.append(notification)
         return gnmi_pb2.GetResponse(notification=notifications)
 
     def _notification(
-        self, query: GetQuery, index: int, running: Any, *, cached_only: bool = False
+        self, query: GetQuery, index: int, running: Any, view: View, *, cached_only: bool = False
     ) -> Any:
         q = query.queries[index]
         notification = gnmi_pb2.Notification(timestamp=timestamp_ns(self._clock))
@@ -197,20 +201,22 @@ class GetHandler:
         if not q.shape.reaches(query.data_type):
             return notification
         if q.needs_state:
-            tree = self._state.read(running.tree, selection_for(q.path))
+            if cached_only:
+                return None
+            tree = view.project(self._state.read(running.tree, selection_for(q.path)))
             notification.update.extend(self._updates_of(query, q, tree))
             return notification
         if query.key is None:
             if cached_only:
                 return None
-            notification.update.extend(self._updates_of(query, q, running.tree))
+            notification.update.extend(self._updates_of(query, q, view.project(running.tree)))
             return notification
-        key = (query.key, index, running.version)
+        key = (query.key, index, running.version, getattr(view, "cache_key", None))
         updates = self._updates.get(key)
         if updates is None:
             if cached_only:
                 return None
-            updates = self._updates_of(query, q, running.tree)
+            updates = self._updates_of(query, q, view.project(running.tree))
             self._updates.put(key, updates, weight=len(query.key) + _size_of(updates))
         notification.update.extend(updates)
         return notification

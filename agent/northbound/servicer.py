@@ -27,10 +27,12 @@ from agent.gnmi.pb import gnmi_pb2_grpc
 from agent.northbound.authz import check_read, check_write
 from agent.northbound.extensions import check_capabilities
 from agent.northbound.get import GetHandler
-from agent.northbound.set import SetHandler, SetPlan
+from agent.northbound.set import SetHandler, SetPlan, audit_operations
 from agent.security.audit import AuditLog, AuditOperation, Outcome
 from agent.security.users import User
+from agent.service.access import AccessSource
 from agent.service.admission import Admission, AdmissionRefused
+from agent.service.views import tenant_of
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +64,7 @@ class GnmiServicer(gnmi_pb2_grpc.gNMIServicer):  # type: ignore[misc]
         current_user: Callable[[], User],
         audit: AuditLog,
         subscribe: SubscribeHandler | None = None,
+        access: AccessSource,
         admission: Admission | None = None,
         request_budget_s: float | None = None,
         deadline_clock: Clock | None = None,
@@ -74,6 +77,7 @@ class GnmiServicer(gnmi_pb2_grpc.gNMIServicer):  # type: ignore[misc]
         self._user = current_user
         self._audit = audit
         self._subscribe = subscribe
+        self._access = access
         self._admission = admission or Admission()
         self._budget_s = request_budget_s
         self._deadline_clock = deadline_clock or SystemClock()
@@ -89,9 +93,12 @@ class GnmiServicer(gnmi_pb2_grpc.gNMIServicer):  # type: ignore[misc]
         user = await self._reader(GET, context)
         try:
             query = self._get.prepare(request)
-            response = self._get.cached_response(query)
+            view = self._access.of(user)
+            response = self._get.cached_response(query, view)
             if response is None:
-                response = await self._in_worker(user, context, lambda: self._get.respond(query))
+                response = await self._in_worker(
+                    user, context, lambda: self._get.respond(query, view)
+                )
             return response
         except GnmiError as err:
             await self._abort(context, err)
@@ -105,16 +112,20 @@ class GnmiServicer(gnmi_pb2_grpc.gNMIServicer):  # type: ignore[misc]
         try:
             check_write(user)
             plan = await self._in_worker(user, context, lambda: self._set.plan(request))
-            meta = {"user": user.name, "peer": context.peer(), "rpc": SET}
-            outcome = await self._set.run(plan, meta)
         except GnmiError as err:
             failure = err
         except Exception:
             log.exception("Set failed")
             failure = GnmiError.internal("Set failed; see the agent's log")
         else:
-            operations = _audit_operations(request, plan)
-            self._record(SET, Outcome.OK, user, context, outcome.summary, operations=operations)
+            try:  # the service core audits what it runs
+                view = self._access.of(user)
+                outcome = await self._set.run(plan, user, view, context.peer(), SET)
+            except GnmiError as err:
+                await self._abort(context, err)
+            except Exception:
+                log.exception("Set failed")
+                await self._abort(context, GnmiError.internal("Set failed; see the agent's log"))
             return outcome.response
         denied = failure.code is grpc.StatusCode.PERMISSION_DENIED
         self._record(
@@ -147,8 +158,10 @@ class GnmiServicer(gnmi_pb2_grpc.gNMIServicer):  # type: ignore[misc]
             client_timeout_s=context.time_remaining(),
             budget_s=self._budget_s,
         )
+        tenant = tenant_of(user)
+        share = user.name if tenant is None else f"tenant {tenant!r}"  # a tenant's users share
         try:
-            return await self._admission.run(user.name, scope, work)
+            return await self._admission.run(share, scope, work, tenant=tenant is not None)
         except AdmissionRefused as err:
             raise GnmiError(grpc.StatusCode.RESOURCE_EXHAUSTED, str(err)) from None
         except WorkCancelled as err:
@@ -215,7 +228,7 @@ def bounded(message: str, limit: int = MAX_STATUS_CHARS) -> str:
 
 def _audit_operations(request: Any, plan: SetPlan | None) -> list[AuditOperation]:
     if plan is not None:
-        return [AuditOperation(o.op.name.lower(), str(o.path)) for o in plan.operations]
+        return list(audit_operations(plan))
     ops = [AuditOperation("delete", _text(p)) for p in request.delete]
     ops += [AuditOperation("replace", _text(u.path)) for u in request.replace]
     ops += [AuditOperation("update", _text(u.path)) for u in request.update]

@@ -13,25 +13,26 @@ duration). union_replace is UNIMPLEMENTED.
 
 from __future__ import annotations
 
-import asyncio
 import enum
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from agent.clock import Clock
 from agent.datastore.edits import Edit
-from agent.datastore.errors import DatastoreError
 from agent.gnmi.encoding import decode_update
 from agent.gnmi.errors import GnmiError, path_text
 from agent.gnmi.paths import to_data_path
 from agent.gnmi.pb import gnmi_pb2
 from agent.gnmi.schema_info import SchemaInfo
 from agent.gnmi.timestamps import timestamp_ns
-from agent.northbound.arbitration import Arbiter
-from agent.northbound.extensions import CommitAction, CommitRequest, SetExtensions, set_extensions
-from agent.northbound.status import gnmi_error
+from agent.northbound.extensions import CommitAction, SetExtensions, set_extensions
+from agent.northbound.status import CODE_OF_KIND, service_error
+from agent.schema.characters import visible
 from agent.schema.path import DataPath
+from agent.security.audit import AuditOperation
+from agent.service.errors import Kind, ServiceError
+from agent.service.views import View
+from agent.service.writes import WriteRequest, WriteService
 
 
 class Operation(enum.IntEnum):
@@ -40,24 +41,6 @@ class Operation(enum.IntEnum):
     DELETE = 1
     REPLACE = 2
     UPDATE = 3
-
-
-class CommitTarget(Protocol):
-    """The datastore operations a Set uses (agent.datastore.Datastore has them)."""
-
-    def commit(
-        self,
-        edits: Sequence[Edit],
-        *,
-        confirm: tuple[str, int] | None = None,
-        meta: Mapping[str, Any] | None = None,
-    ) -> Any: ...
-
-    def confirm_commit(self, commit_id: str) -> Any: ...
-
-    def cancel_commit(self, commit_id: str) -> Any: ...
-
-    def set_rollback_timeout(self, commit_id: str, timeout_ns: int) -> Any: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,20 +75,16 @@ class SetOutcome:
 
 
 class SetHandler:
-    """Runs SetRequests against the datastore, one at a time."""
+    """Decodes SetRequests and runs them through the service core's writes."""
 
-    def __init__(
-        self, datastore: CommitTarget, schema: SchemaInfo, arbiter: Arbiter, clock: Clock
-    ) -> None:
-        self._datastore = datastore
+    def __init__(self, writes: WriteService, schema: SchemaInfo, clock: Clock) -> None:
+        self._writes = writes
         self._schema = schema
-        self._arbiter = arbiter
         self._clock = clock
-        self._lock = asyncio.Lock()
 
     @property
-    def arbiter(self) -> Arbiter:
-        return self._arbiter
+    def writes(self) -> WriteService:
+        return self._writes
 
     def plan(self, request: Any) -> SetPlan:
         """Decodes every operation; raises GnmiError naming the failing one."""
@@ -154,66 +133,45 @@ class SetHandler:
             raise err.with_context(where) from None
         return SetOperation(op, message, path, edit)
 
-    async def run(self, plan: SetPlan, meta: Mapping[str, Any]) -> SetOutcome:
-        """Arbitrates and commits; raises GnmiError (nothing applied) on failure."""
-        async with self._lock:
-            self._arbiter.admit(plan.extensions.arbitration)
-            try:
-                return await asyncio.to_thread(self._commit, plan, meta)
-            except DatastoreError as err:
-                raise self._error(plan, err) from None
-
-    def _commit(self, plan: SetPlan, meta: Mapping[str, Any]) -> SetOutcome:
-        commit = plan.extensions.commit
-        edits = [o.edit for o in plan.operations]
-        if commit is not None and commit.action is not CommitAction.COMMIT:
-            return self._commit_action(plan, commit)
-        if not edits and commit is None:
-            return self._outcome(plan, timestamp_ns(self._clock), None, "nothing to change")
-        confirm = (commit.commit_id, commit.rollback_ns) if commit is not None else None
-        result = self._datastore.commit(edits, confirm=confirm, meta=meta)
-        if not result.changes and commit is None:
-            summary = f"no change (version {result.version})"
-        else:
-            summary = f"committed version {result.version}"
-            if commit is not None:
-                summary += f" awaiting confirmation of commit {commit.commit_id!r}"
-        return self._outcome(plan, result.timestamp_ns, result.version, summary)
-
-    def _commit_action(self, plan: SetPlan, commit: CommitRequest) -> SetOutcome:
-        if commit.action is CommitAction.CONFIRM:
-            pending = self._datastore.confirm_commit(commit.commit_id)
-            summary = f"confirmed commit {commit.commit_id!r} (version {pending.version})"
-            return self._outcome(plan, timestamp_ns(self._clock), pending.version, summary)
-        if commit.action is CommitAction.CANCEL:
-            result = self._datastore.cancel_commit(commit.commit_id)
-            summary = (
-                f"cancelled commit {commit.commit_id!r}: rolled back as version {result.version}"
-            )
-            return self._outcome(plan, result.timestamp_ns, result.version, summary)
-        pending = self._datastore.set_rollback_timeout(commit.commit_id, commit.rollback_ns)
-        summary = (
-            f"commit {commit.commit_id!r} now rolls back after {commit.rollback_ns / 1e9:g} s "
-            "unless confirmed"
+    async def run(self, plan: SetPlan, user: Any, view: View, peer: str, rpc: str) -> SetOutcome:
+        """Commits through the service core; raises GnmiError (nothing applied, audited)."""
+        request = WriteRequest(
+            principal=user,
+            view=view,
+            edits=tuple(o.edit for o in plan.operations),
+            operations=audit_operations(plan),
+            arbitration=plan.extensions.arbitration,
+            commit=plan.extensions.commit,
+            peer=peer,
+            rpc=rpc,
         )
-        return self._outcome(plan, timestamp_ns(self._clock), pending.version, summary)
-
-    def _outcome(
-        self, plan: SetPlan, timestamp: int, version: int | None, summary: str
-    ) -> SetOutcome:
+        try:
+            outcome = await self._writes.write(request, _code_name)
+        except ServiceError as err:
+            raise self._error(plan, err) from None
+        timestamp = outcome.timestamp_ns or timestamp_ns(self._clock)
         response = gnmi_pb2.SetResponse(
             prefix=plan.prefix,
             timestamp=max(timestamp, 1),
             response=[gnmi_pb2.UpdateResult(path=o.message, op=int(o.op)) for o in plan.operations],
         )
-        return SetOutcome(response, version, summary)
+        return SetOutcome(response, outcome.version, outcome.summary)
 
     @staticmethod
-    def _error(plan: SetPlan, err: DatastoreError) -> GnmiError:
+    def _error(plan: SetPlan, err: ServiceError) -> GnmiError:
         index = err.op_index
         if index is not None and 0 <= index < len(plan.operations):
-            return gnmi_error(err, f"operation {index} ({plan.operations[index].describe()})")
-        return gnmi_error(err)
+            return service_error(err, f"operation {index} ({plan.operations[index].describe()})")
+        return service_error(err)
+
+
+def audit_operations(plan: SetPlan) -> tuple[AuditOperation, ...]:
+    """The plan's operations as the audit log lists them."""
+    return tuple(AuditOperation(o.op.name.lower(), str(o.path)) for o in plan.operations)
+
+
+def _code_name(kind: Kind | None) -> str:
+    return "OK" if kind is None else CODE_OF_KIND[kind].name
 
 
 def _raw_text(prefix: Any, message: Any) -> str:
@@ -238,5 +196,5 @@ RAW_TEXT_CHARS = 64
 
 def _short(text: str) -> str:
     if len(text) <= RAW_TEXT_CHARS:
-        return text
-    return f"{text[:RAW_TEXT_CHARS]}...({len(text)} characters)"
+        return visible(text)
+    return f"{visible(text[:RAW_TEXT_CHARS])}...({len(text)} characters)"

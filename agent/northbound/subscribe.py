@@ -50,6 +50,7 @@ from agent.schema.nav import NodeInfo, SchemaNavigator
 from agent.schema.path import DataPath, PathElem
 from agent.security.sessions import Ending, SessionGuard
 from agent.security.users import User
+from agent.service.streams import StreamScopes
 from agent.telemetry import (
     Batch,
     Bundling,
@@ -99,11 +100,14 @@ class SubscribeHandler:
         *,
         modules: Iterable[ModuleInfo] = (),
         sessions: SessionGuard | None = None,
+        scopes: StreamScopes | None = None,
     ) -> None:
+        """``scopes``: the view and fair share of each subscriber (None: everything)."""
         self._telemetry = telemetry
         self._clock = clock
         self._modules = {m.name: m for m in modules}
         self._sessions = sessions
+        self._scopes = scopes
 
     def __call__(
         self, requests: AsyncIterator[Any], context: Any, user: User | None = None
@@ -131,7 +135,12 @@ class SubscribeHandler:
             return
         try:
             spec, encoder = self.plan(first)
-            session = await self._telemetry.open(spec, client or _peer_host(context))
+            view_of, share = (
+                self._scopes.of(user) if self._scopes is not None and user else (None, None)
+            )
+            session = await self._telemetry.open(
+                spec, client or _peer_host(context), view_of=view_of, share=share
+            )
         except GnmiError as err:
             await _abort(context, err.code, err.message)
             return

@@ -64,6 +64,8 @@ class AuditRecord:
     message: str = ""
     operations: tuple[AuditOperation, ...] = ()
     omitted_operations: int = 0
+    tenant: str | None = None
+    version: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The JSON object written to the log."""
@@ -74,6 +76,7 @@ class AuditRecord:
             "time_ns": self.timestamp_ns,
             "user": self.user,
             "role": self.role,
+            "tenant": self.tenant,
             "peer": self.peer,
             "rpc": self.rpc,
             "operations": [{"action": op.action, "path": op.path} for op in self.operations],
@@ -81,6 +84,7 @@ class AuditRecord:
             "outcome": self.outcome.value,
             "code": self.code,
             "message": self.message,
+            "version": self.version,
         }
 
     @classmethod
@@ -100,6 +104,8 @@ class AuditRecord:
                 for op in data.get("operations", [])
             ),
             omitted_operations=int(data.get("omitted_operations", 0)),
+            tenant=data.get("tenant"),
+            version=None if data.get("version") is None else int(data["version"]),
         )
 
 
@@ -157,6 +163,8 @@ class AuditLog:
         code: grpc.StatusCode | str = "OK",
         message: str = "",
         operations: Iterable[AuditOperation] = (),
+        tenant: str | None = None,
+        version: int | None = None,
     ) -> AuditRecord:
         """Builds a record stamped with the current time, writes it and returns it.
 
@@ -179,6 +187,8 @@ class AuditLog:
             message=message[:MAX_MESSAGE_CHARS],
             operations=ops[:MAX_OPERATIONS],
             omitted_operations=max(0, len(ops) - MAX_OPERATIONS),
+            tenant=tenant if tenant is not None else getattr(user, "tenant", None),
+            version=version,
         )
         self.write(entry)
         return entry

@@ -25,7 +25,7 @@ from agent.security.credentials import (
     Credentials,
     PasswordCredentials,
     extract_credentials,
-    peer_common_name,
+    peer_certificate,
     peer_host,
     verify_credentials,
 )
@@ -95,7 +95,7 @@ class AuthInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
         """Authenticates the call or aborts it; remembers the user for the handler."""
         metadata = tuple(context.invocation_metadata() or ())
         try:
-            credentials = extract_credentials(metadata, peer_common_name(context.auth_context()))
+            credentials = extract_credentials(metadata, peer_certificate(context.auth_context()))
             if isinstance(credentials, PasswordCredentials):
                 user = await self._password_login(credentials, context.peer())
             else:

@@ -60,6 +60,7 @@ def check_state_files(
     fine. Raises StateFileError naming every refusal, on one line.
     """
     secrets = {state_dir / name for name in SECRET_FILES}
+    secrets.update(state_dir.glob("bootstrap-*.password"))  # bootstrap tenant users too
     if users_file is not None:
         secrets.add(users_file)
     refusals: list[str] = []
@@ -154,8 +155,8 @@ def _judge(checked: _Checked) -> tuple[str | None, str | None]:
 
 
 def _advice(path: Path) -> str:
-    if path.name == "bootstrap-admin.password":
-        return "consider giving the bootstrap admin a new password"
+    if path.name.startswith("bootstrap-") and path.suffix == ".password":
+        return "consider giving that bootstrap user a new password"
     if path.suffix == ".key":
         return "whoever read it may hold the private key: consider the key exposed"
     return "whoever read it may hold the password hashes: consider new passwords"

@@ -3,8 +3,9 @@
 Heavy request work (Get answers, Set planning) runs in a fixed pool of worker threads,
 never on the event loop. :class:`Admission` hands out the workers:
 
-- one user holds at most ``per_user`` workers at once, so one user's heavy requests
-  leave workers for everybody else;
+- one user holds at most ``per_user`` workers at once, and all the users of one tenant
+  together ``per_tenant``, so one user's (or tenant's) heavy requests leave workers for
+  everybody else;
 - when all workers are busy, waiting requests are served round-robin by user, not in
   arrival order, so a user with many queued requests cannot starve one with few;
 - at most ``queue_per_user`` requests of one user wait; more answer at once with
@@ -39,10 +40,12 @@ class AdmissionLimits:
     workers: int = 4
     per_user: int = 2
     queue_per_user: int = 16
+    per_tenant: int = 1
+    """Workers all the users of one tenant hold together."""
 
     def __post_init__(self) -> None:
-        if self.workers < 1 or self.per_user < 1 or self.queue_per_user < 0:
-            raise ValueError("workers and per_user must be at least 1, queue_per_user >= 0")
+        if min(self.workers, self.per_user, self.per_tenant) < 1 or self.queue_per_user < 0:
+            raise ValueError("workers and shares must be at least 1, queue_per_user >= 0")
 
 
 class AdmissionRefused(Exception):
@@ -66,6 +69,7 @@ class Admission:
         self._busy = 0
         self._active: dict[str, int] = {}
         self._waiting: OrderedDict[str, deque[asyncio.Future[None]]] = OrderedDict()
+        self._tenants: set[str] = set()
 
     @property
     def limits(self) -> AdmissionLimits:
@@ -82,9 +86,15 @@ class Admission:
             return len(self._waiting.get(user, ()))
         return sum(len(q) for q in self._waiting.values())
 
-    async def run(self, user: str, scope: WorkScope, work: Callable[[], T]) -> T:
+    async def run(
+        self, user: str, scope: WorkScope, work: Callable[[], T], *, tenant: bool = False
+    ) -> T:
         """Runs ``work()`` in a worker inside ``scope``; cancelling the caller cancels
-        the scope. Raises AdmissionRefused when ``user`` has too many requests waiting."""
+        the scope. ``user`` names the share (``tenant``: a tenant's, which holds
+        ``per_tenant`` workers). Raises AdmissionRefused when the share has too many
+        requests waiting."""
+        if tenant:
+            self._tenants.add(user)
         await self._acquire(user)
         loop = asyncio.get_running_loop()
         context = contextvars.copy_context()

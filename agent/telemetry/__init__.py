@@ -23,8 +23,8 @@ from agent.telemetry.model import (
     TelemetryError,
     Update,
 )
-from agent.telemetry.service import ConfigSource, TelemetryDriver, TelemetryService
-from agent.telemetry.session import Session
+from agent.telemetry.service import ConfigSource, FairShare, TelemetryDriver, TelemetryService
+from agent.telemetry.session import Session, ViewOf, Visibility
 from agent.telemetry.timer import LoopTimer, ManualTimer, Timer
 
 __all__ = [
@@ -33,6 +33,7 @@ __all__ = [
     "ConfigSource",
     "Delete",
     "ErrorKind",
+    "FairShare",
     "ListMode",
     "LoopTimer",
     "ManualTimer",
@@ -47,4 +48,6 @@ __all__ = [
     "TelemetryService",
     "Timer",
     "Update",
+    "ViewOf",
+    "Visibility",
 ]

@@ -8,6 +8,9 @@ are current then).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from agent.clock import Clock
 from agent.schema.path import DataPath, PathElem
 from agent.telemetry.cache import Delta, StateCache
@@ -24,13 +27,44 @@ class Delivery:
         self._watches: list[Watch] = []
 
     def attach(self, session: Session) -> None:
-        """Finds the containers each watch selects and keeps them current from now on."""
+        """Finds the containers each watch selects (and the session may see) and keeps
+        them current from now on."""
         for watch in session.watches:
             for group, leaves in self._cache.matching(watch.pattern):
-                if watch.accepts(group):
+                if watch.accepts(group) and session.sees(group.path):
                     group.watchers[watch] = leaves
                     watch.groups[group] = leaves
             self._watches.append(watch)
+
+    def follow_view(self, session: Session, tree: Mapping[str, Any], now_ns: int) -> None:
+        """Re-derives the session's view over ``tree`` (a new running configuration):
+        containers it may no longer see are dropped with one delete per entity that went
+        out of view; containers that came into view are attached and, on a live session,
+        sent at once."""
+        if session.view_of is None:
+            return
+        session.visibility = session.view_of(tree)
+        gone: dict[DataPath, Watch] = {}
+        for watch in session.watches:
+            for group in [g for g in watch.groups if not session.sees(g.path)]:
+                del watch.groups[group]
+                group.watchers.pop(watch, None)
+                gone.setdefault(_entity_of(group.path), watch)
+            for group, leaves in self._cache.matching(watch.pattern):
+                if group in watch.groups or not watch.accepts(group):
+                    continue
+                if not session.sees(group.path):
+                    continue
+                group.watchers[watch] = leaves
+                watch.groups[group] = leaves
+                if session.live and not watch.sampled:
+                    values = watch.values(group, leaves)
+                    if values:
+                        stamp = now_ns if group.config else group.timestamp_ns
+                        session.queue.put(group.path, group.info, values, stamp, watch.tag, group)
+        if session.live:
+            for path, watch in gone.items():
+                session.queue.put_delete(path, now_ns, watch.tag)
 
     def detach(self, session: Session) -> None:
         mine = set(map(id, session.watches))
@@ -86,9 +120,11 @@ class Delivery:
                     leaves = watch.leaves_of(group)
                     if not leaves:
                         continue
+                    session = watch.session
+                    if session is not None and not session.sees(group.path):
+                        continue
                     group.watchers[watch] = leaves
                     watch.groups[group] = leaves
-                    session = watch.session
                     if session is not None and session.live and not watch.sampled:
                         values = watch.values(group, leaves)
                         if values:
@@ -122,3 +158,11 @@ class Delivery:
                 group.watchers.clear()
             for session, watch in told.items():
                 session.queue.put_delete(path, ts, watch.tag)
+
+
+def _entity_of(path: DataPath) -> DataPath:
+    """The list entry a container belongs to (``/slices/slice[name=x]``), else itself."""
+    for depth, elem in enumerate(path.elems):
+        if elem.keys:
+            return DataPath(path.elems[: depth + 1])
+    return path

@@ -22,6 +22,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 from agent.clock import Clock
@@ -29,7 +30,7 @@ from agent.datastore.changes import CommitEvent
 from agent.drivers.errors import DriverError
 from agent.drivers.events import DeviceEvent, Event, LinkEvent
 from agent.drivers.interface import EventSource
-from agent.mapping.state_tree import ReadableDriver, Selection, StateReader, render_state
+from agent.mapping.state_tree import ReadableDriver, Selection, StateReader
 from agent.schema.nav import SchemaNavigator
 from agent.telemetry.cache import StateCache
 from agent.telemetry.delivery import Delivery
@@ -39,13 +40,22 @@ from agent.telemetry.model import ErrorKind, ListMode, SubscribeSpec, TelemetryE
 from agent.telemetry.planning import Planner
 from agent.telemetry.sampler import Duty, Sampler, Ticker
 from agent.telemetry.selection import SiteIndex, touched
-from agent.telemetry.session import Session
+from agent.telemetry.session import Session, ViewOf
 from agent.telemetry.timer import LoopTimer, Timer
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 Blocking = Callable[..., Awaitable[Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class FairShare:
+    """A group of sessions with caps of its own (a tenant): streams and paths at once."""
+
+    name: str  # as refusals name it, e.g. "tenant 'operator-a'"
+    max_streams: int | None = None
+    max_paths: int | None = None
 
 
 class TelemetryDriver(ReadableDriver, EventSource, Protocol):
@@ -114,6 +124,7 @@ class TelemetryService:
         )
         self._sessions: set[Session] = set()
         self._per_client: dict[str, int] = {}
+        self._shares: dict[str, tuple[int, int]] = {}  # fair share -> (streams, paths)
         self._attached: dict[str, tuple[object, Callable[[], None]]] = {}
         self._minimums: dict[str, int] = {}
         self._drivers_dirty = False
@@ -155,9 +166,20 @@ class TelemetryService:
 
     # --- sessions -------------------------------------------------------------------------
 
-    async def open(self, spec: SubscribeSpec, client: str = "") -> Session:
+    async def open(
+        self,
+        spec: SubscribeSpec,
+        client: str = "",
+        *,
+        view_of: ViewOf | None = None,
+        share: FairShare | None = None,
+    ) -> Session:
         """Checks ``spec`` and starts a session: its initial values (unless
         ``updates_only``) and sync marker are queued when this returns.
+
+        ``view_of`` limits the session to what it may see, re-derived at every commit
+        (None: everything); ``share`` is the fair share it counts against (a tenant's
+        streams and subscribed paths).
 
         Raises TelemetryError: INVALID or NOT_FOUND for a bad request,
         RESOURCE_EXHAUSTED at a cap, UNAVAILABLE once stopped.
@@ -166,6 +188,8 @@ class TelemetryService:
             raise TelemetryError(ErrorKind.UNAVAILABLE, "telemetry is not running")
         plan = self._planner.plan(spec, self._index, self._minimums)
         limits = self.limits
+        if share is not None:
+            self._check_share(share, len(spec.subscriptions))
         if len(self._sessions) >= limits.max_sessions:
             raise TelemetryError(
                 ErrorKind.RESOURCE_EXHAUSTED,
@@ -185,9 +209,16 @@ class TelemetryService:
             selection=plan.selection,
             max_age_ns=plan.max_age_ns,
             limit=limits.max_pending,
+            view_of=view_of,
+            group=share.name if share is not None else None,
         )
+        if view_of is not None:
+            session.visibility = view_of(self._datastore.running.tree)
         self._sessions.add(session)
         self._per_client[client] = self._per_client.get(client, 0) + 1
+        if share is not None:
+            used = self._shares.get(share.name, (0, 0))
+            self._shares[share.name] = (used[0] + 1, used[1] + len(spec.subscriptions))
         try:
             await self._sampler.refresh(plan.selection, plan.max_age_ns)
             if session.closed:
@@ -218,6 +249,13 @@ class TelemetryService:
         session.live = False
         session.queue.end()
         self._sessions.discard(session)
+        if session.group is not None:
+            streams, paths = self._shares.get(session.group, (1, 0))
+            paths -= len(session.spec.subscriptions)
+            if streams > 1:
+                self._shares[session.group] = (streams - 1, max(paths, 0))
+            else:
+                self._shares.pop(session.group, None)
         left = self._per_client.get(session.client, 1) - 1
         if left > 0:
             self._per_client[session.client] = left
@@ -229,6 +267,25 @@ class TelemetryService:
     def sessions(self) -> tuple[Session, ...]:
         """The open sessions."""
         return tuple(self._sessions)
+
+    def share_used(self, name: str) -> tuple[int, int]:
+        """(streams, subscribed paths) the fair share ``name`` holds now."""
+        return self._shares.get(name, (0, 0))
+
+    def _check_share(self, share: FairShare, paths: int) -> None:
+        streams, held = self._shares.get(share.name, (0, 0))
+        if share.max_streams is not None and streams >= share.max_streams:
+            raise TelemetryError(
+                ErrorKind.RESOURCE_EXHAUSTED,
+                f"{share.name} holds {streams} subscriptions: its max-subscriptions quota is "
+                f"{share.max_streams}",
+            )
+        if share.max_paths is not None and held + paths > share.max_paths:
+            raise TelemetryError(
+                ErrorKind.RESOURCE_EXHAUSTED,
+                f"{share.name} would subscribe to {held + paths} paths: over its limit of "
+                f"{share.max_paths} subscribed paths",
+            )
 
     @property
     def reads(self) -> int:
@@ -267,7 +324,7 @@ class TelemetryService:
         tree = self._datastore.running.tree
         stamp = self._clock.now_ns()
         readings = await self._blocking(self._reader.sample, tree, selection)
-        sample = self._flattener.state(render_state(tree, readings, selection))
+        sample = self._flattener.state(self._reader.render(tree, readings, selection))
         delta = self._cache.apply_state(sample, stamp)
         self._sampler.stamp(sample.entities)
         self._delivery.dispatch(delta)
@@ -306,6 +363,9 @@ class TelemetryService:
             return
         self._version = event.version
         self._index = SiteIndex(event.tree)
+        for session in self._sessions:
+            if session.view_of is not None:
+                self._delivery.follow_view(session, event.tree, event.timestamp_ns)
         self._delivery.dispatch(self._cache.apply_changes(event.changes, event.timestamp_ns))
         self._drivers_dirty = True
         self._sampler.wake()

@@ -7,10 +7,11 @@ sampled, everything else on change). A watch knows the cache containers it selec
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, Protocol
 
 from agent.mapping.state_tree import Selection
+from agent.schema.path import DataPath
 from agent.telemetry.cache import Group
 from agent.telemetry.model import Batch, ListMode, SubscribeSpec, TelemetryError
 from agent.telemetry.patterns import EVERY_LEAF, PathPattern
@@ -18,6 +19,16 @@ from agent.telemetry.queue import CoalescingQueue
 
 if TYPE_CHECKING:
     from agent.telemetry.service import TelemetryService
+
+
+class Visibility(Protocol):
+    """What one session may see: asked for each container it would be sent."""
+
+    def visible(self, path: DataPath) -> bool: ...
+
+
+ViewOf = Callable[[Mapping[str, Any]], Visibility]
+"""The session's visibility over a running configuration (re-derived at every commit)."""
 
 
 class Watch:
@@ -117,8 +128,15 @@ class Session:
         selection: Selection,
         max_age_ns: int,
         limit: int,
+        view_of: ViewOf | None = None,
+        group: str | None = None,
     ) -> None:
+        """``view_of``: None for a session that sees everything; ``group``: the fair
+        share it counts against (a tenant), if any."""
         self._service = service
+        self.view_of = view_of
+        self.visibility: Visibility | None = None
+        self.group = group
         self.spec = spec
         self.watches = watches
         self.client = client
@@ -130,6 +148,10 @@ class Session:
         self._on_close: list[Callable[[], None]] = []
         for watch in watches:
             watch.session = self
+
+    def sees(self, path: DataPath) -> bool:
+        """True when the session may be sent the container at ``path``."""
+        return self.visibility is None or self.visibility.visible(path)
 
     @property
     def reads_state(self) -> bool:

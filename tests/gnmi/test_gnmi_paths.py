@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from agent.gnmi.errors import GnmiError
 from agent.gnmi.paths import response_prefix, to_data_path, to_gnmi_path
 from agent.gnmi.pb import gnmi_pb2
+from agent.schema.characters import character_problem
 from agent.schema.path import DataPath, PathElem
 
 
@@ -224,7 +225,17 @@ def test_response_prefix_echoes_the_request_prefix() -> None:
 
 
 _names = st.from_regex(r"[a-z][a-z0-9\-]{0,8}", fullmatch=True)
-_keys = st.dictionaries(_names, st.text(max_size=12), max_size=3)
+_key_values = st.text(max_size=12).filter(lambda text: character_problem(text) is None)
+_keys = st.dictionaries(_names, _key_values, max_size=3)
+
+
+def test_key_values_with_characters_yang_forbids_are_refused() -> None:
+    message = gnmi_pb2.Path(elem=[gnmi_pb2.PathElem(name="port", key={"name": "a\x00b"})])
+    with pytest.raises(GnmiError) as refused:
+        to_data_path(message)
+    assert (
+        refused.value.code is grpc.StatusCode.INVALID_ARGUMENT and "U+0000" in refused.value.message
+    )
 
 
 @given(st.lists(st.tuples(_names, _keys), max_size=6))

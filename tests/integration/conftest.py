@@ -189,7 +189,9 @@ class PygnmiWorker:
             self._process.wait()
 
 
-def add_user(state_dir: Path, name: str, role: str, password: str) -> None:
+def add_user(
+    state_dir: Path, name: str, role: str, password: str, tenant: str | None = None
+) -> None:
     """`edge-agent user add` as an operator would run it."""
     subprocess.run(
         [
@@ -204,6 +206,7 @@ def add_user(state_dir: Path, name: str, role: str, password: str) -> None:
             "--password-stdin",
             "--state-dir",
             str(state_dir),
+            *(("--tenant", tenant) if tenant else ()),
         ],
         input=password + "\n",
         text=True,

@@ -32,6 +32,7 @@ USERS = {
     "admin": ("admin-pw", Role.ADMIN, None),
     "reader": ("reader-pw", Role.READ_ONLY, None),
     "tenant-a": ("tenant-pw", Role.TENANT, "operator-a"),
+    "tenant-b": ("tenant-b-pw", Role.TENANT, "operator-b"),
 }
 MAX_MESSAGE = 64 * 1024 * 1024
 CHANNEL_OPTIONS = [

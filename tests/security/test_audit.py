@@ -61,6 +61,7 @@ def test_records_are_appended_as_json_lines(state_dir: Path) -> None:
         outcome=Outcome.DENIED,
         user="acme",
         role="tenant",
+        tenant="operator-a",
         peer="ipv4:127.0.0.1:5000",
         code="PERMISSION_DENIED",
         message="slice urllc-2 belongs to another tenant",

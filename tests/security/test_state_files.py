@@ -129,7 +129,7 @@ def test_the_warning_says_what_may_have_leaked(state: Path) -> None:
         (state / name).chmod(0o644)
     warnings = {Path(w.split(" was ")[0]).name: w for w in check_state_files(state)}
     assert "password hashes" in warnings["users.json"]
-    assert "bootstrap admin a new password" in warnings["bootstrap-admin.password"]
+    assert "bootstrap user a new password" in warnings["bootstrap-admin.password"]
     assert "private key" in warnings["ca.key"]
 
 
