@@ -21,9 +21,13 @@ class SiteSummary:
     devices: int
     ports: int
     slices: int
+    tenants: int = 0
 
     def __str__(self) -> str:
-        return f"{self.devices} devices, {self.ports} ports, {self.slices} slices"
+        return (
+            f"{self.devices} devices, {self.ports} ports, {self.slices} slices, "
+            f"{self.tenants} tenants"
+        )
 
 
 def default_site_path() -> Path:
@@ -55,7 +59,7 @@ def read_config_file(path: Path) -> dict[str, Any]:
 
 
 def summarise(tree: dict[str, Any]) -> SiteSummary:
-    """How many devices, ports and slices a configuration tree holds."""
+    """How many devices, ports, slices and tenants a configuration tree holds."""
 
     def count(top: str, *names: str) -> int:
         node: Any = tree.get(top) or tree.get(top.split(":", 1)[1]) or {}
@@ -67,4 +71,5 @@ def summarise(tree: dict[str, Any]) -> SiteSummary:
         devices=count("edge-platform:platform", "devices", "device"),
         ports=count("edge-ports:ports", "port"),
         slices=count("edge-slices:slices", "slice"),
+        tenants=count("edge-tenants:tenants", "tenant"),
     )

@@ -3874,7 +3874,7 @@ class yc_config_edge_slices__slices_slice_config(PybindBase):
     self._extmethods = False
     self.__name = YANGDynClass(base=RestrictedClassType(base_type=str, restriction_dict={'pattern': '\\S(.*\\S)?', 'length': ['1..64']}), is_leaf=True, yang_name="name", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-slices', defining_module='edge-slices', yang_type='et:name-string', is_config=True)
     self.__description = YANGDynClass(base=RestrictedClassType(base_type=str, restriction_dict={'length': ['0..255']}), is_leaf=True, yang_name="description", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-slices', defining_module='edge-slices', yang_type='string', is_config=True)
-    self.__tenant = YANGDynClass(base=RestrictedClassType(base_type=str, restriction_dict={'pattern': '\\S(.*\\S)?', 'length': ['1..64']}), is_leaf=True, yang_name="tenant", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-slices', defining_module='edge-slices', yang_type='et:name-string', is_config=True)
+    self.__tenant = YANGDynClass(base=str, is_leaf=True, yang_name="tenant", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-slices', defining_module='edge-slices', yang_type='leafref', is_config=True)
     self.__enabled = YANGDynClass(base=YANGBool, default=YANGBool("true"), is_leaf=True, yang_name="enabled", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-slices', defining_module='edge-slices', yang_type='boolean', is_config=True)
     self.__sst = YANGDynClass(base=RestrictedClassType(base_type=int, restriction_dict={'range': ['0..255']}, int_size=8), is_leaf=True, yang_name="sst", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-slices', defining_module='edge-slices', yang_type='et:slice-service-type', is_config=True)
     self.__sd = YANGDynClass(base=RestrictedClassType(base_type=str, restriction_dict={'pattern': '[0-9a-fA-F]{6}'}), is_leaf=True, yang_name="sd", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-slices', defining_module='edge-slices', yang_type='et:slice-differentiator', is_config=True)
@@ -3986,31 +3986,33 @@ class yc_config_edge_slices__slices_slice_config(PybindBase):
 
   def _get_tenant(self):
     """
-    Getter method for tenant, mapped from YANG variable /slices/slice/config/tenant (et:name-string)
+    Getter method for tenant, mapped from YANG variable /slices/slice/config/tenant (leafref)
 
-    YANG Description: Tenant that runs the slice.
+    YANG Description: Tenant that runs the slice. A slice without a tenant belongs to no
+tenant: only administrators and operators see it.
     """
     return self.__tenant
       
   def _set_tenant(self, v, load=False):
     """
-    Setter method for tenant, mapped from YANG variable /slices/slice/config/tenant (et:name-string)
+    Setter method for tenant, mapped from YANG variable /slices/slice/config/tenant (leafref)
     If this variable is read-only (config: false) in the
     source YANG file, then _set_tenant is considered as a private
     method. Backends looking to populate this variable should
     do so via calling thisObj._set_tenant() directly.
 
-    YANG Description: Tenant that runs the slice.
+    YANG Description: Tenant that runs the slice. A slice without a tenant belongs to no
+tenant: only administrators and operators see it.
     """
     if hasattr(v, "_utype"):
       v = v._utype(v)
     try:
-      t = YANGDynClass(v,base=RestrictedClassType(base_type=str, restriction_dict={'pattern': '\\S(.*\\S)?', 'length': ['1..64']}), is_leaf=True, yang_name="tenant", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-slices', defining_module='edge-slices', yang_type='et:name-string', is_config=True)
+      t = YANGDynClass(v,base=str, is_leaf=True, yang_name="tenant", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-slices', defining_module='edge-slices', yang_type='leafref', is_config=True)
     except (TypeError, ValueError):
       raise ValueError({
-          'error-string': """tenant must be of a type compatible with et:name-string""",
-          'defined-type': "et:name-string",
-          'generated-type': """YANGDynClass(base=RestrictedClassType(base_type=str, restriction_dict={'pattern': '\\S(.*\\S)?', 'length': ['1..64']}), is_leaf=True, yang_name="tenant", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-slices', defining_module='edge-slices', yang_type='et:name-string', is_config=True)""",
+          'error-string': """tenant must be of a type compatible with leafref""",
+          'defined-type': "leafref",
+          'generated-type': """YANGDynClass(base=str, is_leaf=True, yang_name="tenant", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-slices', defining_module='edge-slices', yang_type='leafref', is_config=True)""",
         })
 
     self.__tenant = t
@@ -4018,7 +4020,7 @@ class yc_config_edge_slices__slices_slice_config(PybindBase):
       self._set()
 
   def _unset_tenant(self):
-    self.__tenant = YANGDynClass(base=RestrictedClassType(base_type=str, restriction_dict={'pattern': '\\S(.*\\S)?', 'length': ['1..64']}), is_leaf=True, yang_name="tenant", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-slices', defining_module='edge-slices', yang_type='et:name-string', is_config=True)
+    self.__tenant = YANGDynClass(base=str, is_leaf=True, yang_name="tenant", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-slices', defining_module='edge-slices', yang_type='leafref', is_config=True)
 
 
   def _get_enabled(self):
@@ -4569,7 +4571,7 @@ class yc_state_edge_slices__slices_slice_state(PybindBase):
     self._extmethods = False
     self.__name = YANGDynClass(base=RestrictedClassType(base_type=str, restriction_dict={'pattern': '\\S(.*\\S)?', 'length': ['1..64']}), is_leaf=True, yang_name="name", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-slices', defining_module='edge-slices', yang_type='et:name-string', is_config=False)
     self.__description = YANGDynClass(base=RestrictedClassType(base_type=str, restriction_dict={'length': ['0..255']}), is_leaf=True, yang_name="description", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-slices', defining_module='edge-slices', yang_type='string', is_config=False)
-    self.__tenant = YANGDynClass(base=RestrictedClassType(base_type=str, restriction_dict={'pattern': '\\S(.*\\S)?', 'length': ['1..64']}), is_leaf=True, yang_name="tenant", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-slices', defining_module='edge-slices', yang_type='et:name-string', is_config=False)
+    self.__tenant = YANGDynClass(base=str, is_leaf=True, yang_name="tenant", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-slices', defining_module='edge-slices', yang_type='leafref', is_config=False)
     self.__enabled = YANGDynClass(base=YANGBool, default=YANGBool("true"), is_leaf=True, yang_name="enabled", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-slices', defining_module='edge-slices', yang_type='boolean', is_config=False)
     self.__sst = YANGDynClass(base=RestrictedClassType(base_type=int, restriction_dict={'range': ['0..255']}, int_size=8), is_leaf=True, yang_name="sst", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-slices', defining_module='edge-slices', yang_type='et:slice-service-type', is_config=False)
     self.__sd = YANGDynClass(base=RestrictedClassType(base_type=str, restriction_dict={'pattern': '[0-9a-fA-F]{6}'}), is_leaf=True, yang_name="sd", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-slices', defining_module='edge-slices', yang_type='et:slice-differentiator', is_config=False)
@@ -4683,31 +4685,33 @@ class yc_state_edge_slices__slices_slice_state(PybindBase):
 
   def _get_tenant(self):
     """
-    Getter method for tenant, mapped from YANG variable /slices/slice/state/tenant (et:name-string)
+    Getter method for tenant, mapped from YANG variable /slices/slice/state/tenant (leafref)
 
-    YANG Description: Tenant that runs the slice.
+    YANG Description: Tenant that runs the slice. A slice without a tenant belongs to no
+tenant: only administrators and operators see it.
     """
     return self.__tenant
       
   def _set_tenant(self, v, load=False):
     """
-    Setter method for tenant, mapped from YANG variable /slices/slice/state/tenant (et:name-string)
+    Setter method for tenant, mapped from YANG variable /slices/slice/state/tenant (leafref)
     If this variable is read-only (config: false) in the
     source YANG file, then _set_tenant is considered as a private
     method. Backends looking to populate this variable should
     do so via calling thisObj._set_tenant() directly.
 
-    YANG Description: Tenant that runs the slice.
+    YANG Description: Tenant that runs the slice. A slice without a tenant belongs to no
+tenant: only administrators and operators see it.
     """
     if hasattr(v, "_utype"):
       v = v._utype(v)
     try:
-      t = YANGDynClass(v,base=RestrictedClassType(base_type=str, restriction_dict={'pattern': '\\S(.*\\S)?', 'length': ['1..64']}), is_leaf=True, yang_name="tenant", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-slices', defining_module='edge-slices', yang_type='et:name-string', is_config=False)
+      t = YANGDynClass(v,base=str, is_leaf=True, yang_name="tenant", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-slices', defining_module='edge-slices', yang_type='leafref', is_config=False)
     except (TypeError, ValueError):
       raise ValueError({
-          'error-string': """tenant must be of a type compatible with et:name-string""",
-          'defined-type': "et:name-string",
-          'generated-type': """YANGDynClass(base=RestrictedClassType(base_type=str, restriction_dict={'pattern': '\\S(.*\\S)?', 'length': ['1..64']}), is_leaf=True, yang_name="tenant", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-slices', defining_module='edge-slices', yang_type='et:name-string', is_config=False)""",
+          'error-string': """tenant must be of a type compatible with leafref""",
+          'defined-type': "leafref",
+          'generated-type': """YANGDynClass(base=str, is_leaf=True, yang_name="tenant", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-slices', defining_module='edge-slices', yang_type='leafref', is_config=False)""",
         })
 
     self.__tenant = t
@@ -4715,7 +4719,7 @@ class yc_state_edge_slices__slices_slice_state(PybindBase):
       self._set()
 
   def _unset_tenant(self):
-    self.__tenant = YANGDynClass(base=RestrictedClassType(base_type=str, restriction_dict={'pattern': '\\S(.*\\S)?', 'length': ['1..64']}), is_leaf=True, yang_name="tenant", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-slices', defining_module='edge-slices', yang_type='et:name-string', is_config=False)
+    self.__tenant = YANGDynClass(base=str, is_leaf=True, yang_name="tenant", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-slices', defining_module='edge-slices', yang_type='leafref', is_config=False)
 
 
   def _get_enabled(self):
@@ -6037,6 +6041,1334 @@ ports as a VLAN with a guaranteed and a maximum rate.
 
 
   _pyangbind_elements = OrderedDict([('slices', slices), ])
+
+
+class yc_config_edge_tenants__tenants_tenant_config(PybindBase):
+  """
+  This class was auto-generated by the PythonClass plugin for PYANG
+  from YANG module edge-tenants - based on the path /tenants/tenant/config. Each member element of
+  the container is represented as a class variable - with a specific
+  YANG type.
+
+  YANG Description: Configuration of the tenant.
+  """
+  __slots__ = ('_path_helper', '_extmethods', '__name','__description','__ports','__max_slices','__max_guaranteed_rate_bps','__max_subscriptions','__max_set_rate',)
+
+  _yang_name = 'config'
+  _yang_namespace = 'urn:edge-agent:yang:edge-tenants'
+
+  _pybind_generated_by = 'container'
+
+  def __init__(self, *args, **kwargs):
+
+    self._path_helper = False
+
+    self._extmethods = False
+    self.__name = YANGDynClass(base=RestrictedClassType(base_type=str, restriction_dict={'pattern': '\\S(.*\\S)?', 'length': ['1..64']}), is_leaf=True, yang_name="name", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-tenants', defining_module='edge-tenants', yang_type='et:name-string', is_config=True)
+    self.__description = YANGDynClass(base=RestrictedClassType(base_type=str, restriction_dict={'length': ['0..255']}), is_leaf=True, yang_name="description", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-tenants', defining_module='edge-tenants', yang_type='string', is_config=True)
+    self.__ports = YANGDynClass(unique=True, base=TypedListType(allowed_type=str), is_leaf=False, yang_name="ports", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-tenants', defining_module='edge-tenants', yang_type='leafref', is_config=True)
+    self.__max_slices = YANGDynClass(base=RestrictedClassType(base_type=int, restriction_dict={'range': ['0..65535']},int_size=16), default=RestrictedClassType(base_type=int, restriction_dict={'range': ['0..65535']},int_size=16)(16), is_leaf=True, yang_name="max-slices", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-tenants', defining_module='edge-tenants', yang_type='uint16', is_config=True)
+    self.__max_guaranteed_rate_bps = YANGDynClass(base=RestrictedClassType(base_type=long, restriction_dict={'range':  ['0..18446744073709551615']}, int_size=64), is_leaf=True, yang_name="max-guaranteed-rate-bps", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-tenants', defining_module='edge-tenants', yang_type='et:rate-bps', is_config=True)
+    self.__max_subscriptions = YANGDynClass(base=RestrictedClassType(base_type=int, restriction_dict={'range': ['0..65535']},int_size=16), default=RestrictedClassType(base_type=int, restriction_dict={'range': ['0..65535']},int_size=16)(32), is_leaf=True, yang_name="max-subscriptions", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-tenants', defining_module='edge-tenants', yang_type='uint16', is_config=True)
+    self.__max_set_rate = YANGDynClass(base=RestrictedClassType(base_type=int, restriction_dict={'range': ['0..65535']},int_size=16), default=RestrictedClassType(base_type=int, restriction_dict={'range': ['0..65535']},int_size=16)(10), is_leaf=True, yang_name="max-set-rate", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-tenants', defining_module='edge-tenants', yang_type='uint16', is_config=True)
+
+    load = kwargs.pop("load", None)
+    if args:
+      if len(args) > 1:
+        raise TypeError("cannot create a YANG container with >1 argument")
+      all_attr = True
+      for e in self._pyangbind_elements:
+        if not hasattr(args[0], e):
+          all_attr = False
+          break
+      if not all_attr:
+        raise ValueError("Supplied object did not have the correct attributes")
+      for e in self._pyangbind_elements:
+        nobj = getattr(args[0], e)
+        if nobj._changed() is False:
+          continue
+        setmethod = getattr(self, "_set_%s" % e)
+        if load is None:
+          setmethod(getattr(args[0], e))
+        else:
+          setmethod(getattr(args[0], e), load=load)
+
+  def _path(self):
+    if hasattr(self, "_parent"):
+      return self._parent._path()+[self._yang_name]
+    else:
+      return ['tenants', 'tenant', 'config']
+
+  def _get_name(self):
+    """
+    Getter method for name, mapped from YANG variable /tenants/tenant/config/name (et:name-string)
+
+    YANG Description: Name of the tenant, unique on the site; slices name it in their
+config/tenant.
+    """
+    return self.__name
+      
+  def _set_name(self, v, load=False):
+    """
+    Setter method for name, mapped from YANG variable /tenants/tenant/config/name (et:name-string)
+    If this variable is read-only (config: false) in the
+    source YANG file, then _set_name is considered as a private
+    method. Backends looking to populate this variable should
+    do so via calling thisObj._set_name() directly.
+
+    YANG Description: Name of the tenant, unique on the site; slices name it in their
+config/tenant.
+    """
+    if hasattr(v, "_utype"):
+      v = v._utype(v)
+    try:
+      t = YANGDynClass(v,base=RestrictedClassType(base_type=str, restriction_dict={'pattern': '\\S(.*\\S)?', 'length': ['1..64']}), is_leaf=True, yang_name="name", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-tenants', defining_module='edge-tenants', yang_type='et:name-string', is_config=True)
+    except (TypeError, ValueError):
+      raise ValueError({
+          'error-string': """name must be of a type compatible with et:name-string""",
+          'defined-type': "et:name-string",
+          'generated-type': """YANGDynClass(base=RestrictedClassType(base_type=str, restriction_dict={'pattern': '\\S(.*\\S)?', 'length': ['1..64']}), is_leaf=True, yang_name="name", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-tenants', defining_module='edge-tenants', yang_type='et:name-string', is_config=True)""",
+        })
+
+    self.__name = t
+    if hasattr(self, '_set'):
+      self._set()
+
+  def _unset_name(self):
+    self.__name = YANGDynClass(base=RestrictedClassType(base_type=str, restriction_dict={'pattern': '\\S(.*\\S)?', 'length': ['1..64']}), is_leaf=True, yang_name="name", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-tenants', defining_module='edge-tenants', yang_type='et:name-string', is_config=True)
+
+
+  def _get_description(self):
+    """
+    Getter method for description, mapped from YANG variable /tenants/tenant/config/description (string)
+
+    YANG Description: Free text for operators.
+    """
+    return self.__description
+      
+  def _set_description(self, v, load=False):
+    """
+    Setter method for description, mapped from YANG variable /tenants/tenant/config/description (string)
+    If this variable is read-only (config: false) in the
+    source YANG file, then _set_description is considered as a private
+    method. Backends looking to populate this variable should
+    do so via calling thisObj._set_description() directly.
+
+    YANG Description: Free text for operators.
+    """
+    if hasattr(v, "_utype"):
+      v = v._utype(v)
+    try:
+      t = YANGDynClass(v,base=RestrictedClassType(base_type=str, restriction_dict={'length': ['0..255']}), is_leaf=True, yang_name="description", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-tenants', defining_module='edge-tenants', yang_type='string', is_config=True)
+    except (TypeError, ValueError):
+      raise ValueError({
+          'error-string': """description must be of a type compatible with string""",
+          'defined-type': "string",
+          'generated-type': """YANGDynClass(base=RestrictedClassType(base_type=str, restriction_dict={'length': ['0..255']}), is_leaf=True, yang_name="description", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-tenants', defining_module='edge-tenants', yang_type='string', is_config=True)""",
+        })
+
+    self.__description = t
+    if hasattr(self, '_set'):
+      self._set()
+
+  def _unset_description(self):
+    self.__description = YANGDynClass(base=RestrictedClassType(base_type=str, restriction_dict={'length': ['0..255']}), is_leaf=True, yang_name="description", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-tenants', defining_module='edge-tenants', yang_type='string', is_config=True)
+
+
+  def _get_ports(self):
+    """
+    Getter method for ports, mapped from YANG variable /tenants/tenant/config/ports (leafref)
+
+    YANG Description: Ports delegated to the tenant: its slices may have members on these ports
+only, and the tenant reads their configuration and state.
+    """
+    return self.__ports
+      
+  def _set_ports(self, v, load=False):
+    """
+    Setter method for ports, mapped from YANG variable /tenants/tenant/config/ports (leafref)
+    If this variable is read-only (config: false) in the
+    source YANG file, then _set_ports is considered as a private
+    method. Backends looking to populate this variable should
+    do so via calling thisObj._set_ports() directly.
+
+    YANG Description: Ports delegated to the tenant: its slices may have members on these ports
+only, and the tenant reads their configuration and state.
+    """
+    if hasattr(v, "_utype"):
+      v = v._utype(v)
+    try:
+      t = YANGDynClass(v,unique=True, base=TypedListType(allowed_type=str), is_leaf=False, yang_name="ports", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-tenants', defining_module='edge-tenants', yang_type='leafref', is_config=True)
+    except (TypeError, ValueError):
+      raise ValueError({
+          'error-string': """ports must be of a type compatible with leafref""",
+          'defined-type': "leafref",
+          'generated-type': """YANGDynClass(unique=True, base=TypedListType(allowed_type=str), is_leaf=False, yang_name="ports", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-tenants', defining_module='edge-tenants', yang_type='leafref', is_config=True)""",
+        })
+
+    self.__ports = t
+    if hasattr(self, '_set'):
+      self._set()
+
+  def _unset_ports(self):
+    self.__ports = YANGDynClass(unique=True, base=TypedListType(allowed_type=str), is_leaf=False, yang_name="ports", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-tenants', defining_module='edge-tenants', yang_type='leafref', is_config=True)
+
+
+  def _get_max_slices(self):
+    """
+    Getter method for max_slices, mapped from YANG variable /tenants/tenant/config/max_slices (uint16)
+
+    YANG Description: Most slices the tenant may have.
+    """
+    return self.__max_slices
+      
+  def _set_max_slices(self, v, load=False):
+    """
+    Setter method for max_slices, mapped from YANG variable /tenants/tenant/config/max_slices (uint16)
+    If this variable is read-only (config: false) in the
+    source YANG file, then _set_max_slices is considered as a private
+    method. Backends looking to populate this variable should
+    do so via calling thisObj._set_max_slices() directly.
+
+    YANG Description: Most slices the tenant may have.
+    """
+    if hasattr(v, "_utype"):
+      v = v._utype(v)
+    try:
+      t = YANGDynClass(v,base=RestrictedClassType(base_type=int, restriction_dict={'range': ['0..65535']},int_size=16), default=RestrictedClassType(base_type=int, restriction_dict={'range': ['0..65535']},int_size=16)(16), is_leaf=True, yang_name="max-slices", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-tenants', defining_module='edge-tenants', yang_type='uint16', is_config=True)
+    except (TypeError, ValueError):
+      raise ValueError({
+          'error-string': """max_slices must be of a type compatible with uint16""",
+          'defined-type': "uint16",
+          'generated-type': """YANGDynClass(base=RestrictedClassType(base_type=int, restriction_dict={'range': ['0..65535']},int_size=16), default=RestrictedClassType(base_type=int, restriction_dict={'range': ['0..65535']},int_size=16)(16), is_leaf=True, yang_name="max-slices", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-tenants', defining_module='edge-tenants', yang_type='uint16', is_config=True)""",
+        })
+
+    self.__max_slices = t
+    if hasattr(self, '_set'):
+      self._set()
+
+  def _unset_max_slices(self):
+    self.__max_slices = YANGDynClass(base=RestrictedClassType(base_type=int, restriction_dict={'range': ['0..65535']},int_size=16), default=RestrictedClassType(base_type=int, restriction_dict={'range': ['0..65535']},int_size=16)(16), is_leaf=True, yang_name="max-slices", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-tenants', defining_module='edge-tenants', yang_type='uint16', is_config=True)
+
+
+  def _get_max_guaranteed_rate_bps(self):
+    """
+    Getter method for max_guaranteed_rate_bps, mapped from YANG variable /tenants/tenant/config/max_guaranteed_rate_bps (et:rate-bps)
+
+    YANG Description: Most guaranteed rate the tenant's slices may reserve together on each
+delegated port (the sum of their effective min-rate-bps there). Absent
+means no limit beyond what the port itself can guarantee.
+    """
+    return self.__max_guaranteed_rate_bps
+      
+  def _set_max_guaranteed_rate_bps(self, v, load=False):
+    """
+    Setter method for max_guaranteed_rate_bps, mapped from YANG variable /tenants/tenant/config/max_guaranteed_rate_bps (et:rate-bps)
+    If this variable is read-only (config: false) in the
+    source YANG file, then _set_max_guaranteed_rate_bps is considered as a private
+    method. Backends looking to populate this variable should
+    do so via calling thisObj._set_max_guaranteed_rate_bps() directly.
+
+    YANG Description: Most guaranteed rate the tenant's slices may reserve together on each
+delegated port (the sum of their effective min-rate-bps there). Absent
+means no limit beyond what the port itself can guarantee.
+    """
+    if hasattr(v, "_utype"):
+      v = v._utype(v)
+    try:
+      t = YANGDynClass(v,base=RestrictedClassType(base_type=long, restriction_dict={'range':  ['0..18446744073709551615']}, int_size=64), is_leaf=True, yang_name="max-guaranteed-rate-bps", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-tenants', defining_module='edge-tenants', yang_type='et:rate-bps', is_config=True)
+    except (TypeError, ValueError):
+      raise ValueError({
+          'error-string': """max_guaranteed_rate_bps must be of a type compatible with et:rate-bps""",
+          'defined-type': "et:rate-bps",
+          'generated-type': """YANGDynClass(base=RestrictedClassType(base_type=long, restriction_dict={'range':  ['0..18446744073709551615']}, int_size=64), is_leaf=True, yang_name="max-guaranteed-rate-bps", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-tenants', defining_module='edge-tenants', yang_type='et:rate-bps', is_config=True)""",
+        })
+
+    self.__max_guaranteed_rate_bps = t
+    if hasattr(self, '_set'):
+      self._set()
+
+  def _unset_max_guaranteed_rate_bps(self):
+    self.__max_guaranteed_rate_bps = YANGDynClass(base=RestrictedClassType(base_type=long, restriction_dict={'range':  ['0..18446744073709551615']}, int_size=64), is_leaf=True, yang_name="max-guaranteed-rate-bps", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-tenants', defining_module='edge-tenants', yang_type='et:rate-bps', is_config=True)
+
+
+  def _get_max_subscriptions(self):
+    """
+    Getter method for max_subscriptions, mapped from YANG variable /tenants/tenant/config/max_subscriptions (uint16)
+
+    YANG Description: Most Subscribe streams the tenant's users may hold open at once.
+    """
+    return self.__max_subscriptions
+      
+  def _set_max_subscriptions(self, v, load=False):
+    """
+    Setter method for max_subscriptions, mapped from YANG variable /tenants/tenant/config/max_subscriptions (uint16)
+    If this variable is read-only (config: false) in the
+    source YANG file, then _set_max_subscriptions is considered as a private
+    method. Backends looking to populate this variable should
+    do so via calling thisObj._set_max_subscriptions() directly.
+
+    YANG Description: Most Subscribe streams the tenant's users may hold open at once.
+    """
+    if hasattr(v, "_utype"):
+      v = v._utype(v)
+    try:
+      t = YANGDynClass(v,base=RestrictedClassType(base_type=int, restriction_dict={'range': ['0..65535']},int_size=16), default=RestrictedClassType(base_type=int, restriction_dict={'range': ['0..65535']},int_size=16)(32), is_leaf=True, yang_name="max-subscriptions", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-tenants', defining_module='edge-tenants', yang_type='uint16', is_config=True)
+    except (TypeError, ValueError):
+      raise ValueError({
+          'error-string': """max_subscriptions must be of a type compatible with uint16""",
+          'defined-type': "uint16",
+          'generated-type': """YANGDynClass(base=RestrictedClassType(base_type=int, restriction_dict={'range': ['0..65535']},int_size=16), default=RestrictedClassType(base_type=int, restriction_dict={'range': ['0..65535']},int_size=16)(32), is_leaf=True, yang_name="max-subscriptions", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-tenants', defining_module='edge-tenants', yang_type='uint16', is_config=True)""",
+        })
+
+    self.__max_subscriptions = t
+    if hasattr(self, '_set'):
+      self._set()
+
+  def _unset_max_subscriptions(self):
+    self.__max_subscriptions = YANGDynClass(base=RestrictedClassType(base_type=int, restriction_dict={'range': ['0..65535']},int_size=16), default=RestrictedClassType(base_type=int, restriction_dict={'range': ['0..65535']},int_size=16)(32), is_leaf=True, yang_name="max-subscriptions", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-tenants', defining_module='edge-tenants', yang_type='uint16', is_config=True)
+
+
+  def _get_max_set_rate(self):
+    """
+    Getter method for max_set_rate, mapped from YANG variable /tenants/tenant/config/max_set_rate (uint16)
+
+    YANG Description: Most Set requests per second the tenant's users may make.
+    """
+    return self.__max_set_rate
+      
+  def _set_max_set_rate(self, v, load=False):
+    """
+    Setter method for max_set_rate, mapped from YANG variable /tenants/tenant/config/max_set_rate (uint16)
+    If this variable is read-only (config: false) in the
+    source YANG file, then _set_max_set_rate is considered as a private
+    method. Backends looking to populate this variable should
+    do so via calling thisObj._set_max_set_rate() directly.
+
+    YANG Description: Most Set requests per second the tenant's users may make.
+    """
+    if hasattr(v, "_utype"):
+      v = v._utype(v)
+    try:
+      t = YANGDynClass(v,base=RestrictedClassType(base_type=int, restriction_dict={'range': ['0..65535']},int_size=16), default=RestrictedClassType(base_type=int, restriction_dict={'range': ['0..65535']},int_size=16)(10), is_leaf=True, yang_name="max-set-rate", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-tenants', defining_module='edge-tenants', yang_type='uint16', is_config=True)
+    except (TypeError, ValueError):
+      raise ValueError({
+          'error-string': """max_set_rate must be of a type compatible with uint16""",
+          'defined-type': "uint16",
+          'generated-type': """YANGDynClass(base=RestrictedClassType(base_type=int, restriction_dict={'range': ['0..65535']},int_size=16), default=RestrictedClassType(base_type=int, restriction_dict={'range': ['0..65535']},int_size=16)(10), is_leaf=True, yang_name="max-set-rate", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-tenants', defining_module='edge-tenants', yang_type='uint16', is_config=True)""",
+        })
+
+    self.__max_set_rate = t
+    if hasattr(self, '_set'):
+      self._set()
+
+  def _unset_max_set_rate(self):
+    self.__max_set_rate = YANGDynClass(base=RestrictedClassType(base_type=int, restriction_dict={'range': ['0..65535']},int_size=16), default=RestrictedClassType(base_type=int, restriction_dict={'range': ['0..65535']},int_size=16)(10), is_leaf=True, yang_name="max-set-rate", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-tenants', defining_module='edge-tenants', yang_type='uint16', is_config=True)
+
+  name = __builtin__.property(_get_name, _set_name)
+  description = __builtin__.property(_get_description, _set_description)
+  ports = __builtin__.property(_get_ports, _set_ports)
+  max_slices = __builtin__.property(_get_max_slices, _set_max_slices)
+  max_guaranteed_rate_bps = __builtin__.property(_get_max_guaranteed_rate_bps, _set_max_guaranteed_rate_bps)
+  max_subscriptions = __builtin__.property(_get_max_subscriptions, _set_max_subscriptions)
+  max_set_rate = __builtin__.property(_get_max_set_rate, _set_max_set_rate)
+
+
+  _pyangbind_elements = OrderedDict([('name', name), ('description', description), ('ports', ports), ('max_slices', max_slices), ('max_guaranteed_rate_bps', max_guaranteed_rate_bps), ('max_subscriptions', max_subscriptions), ('max_set_rate', max_set_rate), ])
+
+
+class yc_reserved_edge_tenants__tenants_tenant_state_reserved(PybindBase):
+  """
+  This class was auto-generated by the PythonClass plugin for PYANG
+  from YANG module edge-tenants - based on the path /tenants/tenant/state/reserved. Each member element of
+  the container is represented as a class variable - with a specific
+  YANG type.
+
+  YANG Description: Guaranteed rate the tenant's slices reserve on one delegated port; a
+delegated port where they reserve nothing is listed with 0.
+  """
+  __slots__ = ('_path_helper', '_extmethods', '__port','__rate_bps',)
+
+  _yang_name = 'reserved'
+  _yang_namespace = 'urn:edge-agent:yang:edge-tenants'
+
+  _pybind_generated_by = 'container'
+
+  def __init__(self, *args, **kwargs):
+
+    self._path_helper = False
+
+    self._extmethods = False
+    self.__port = YANGDynClass(base=str, is_leaf=True, yang_name="port", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, is_keyval=True, namespace='urn:edge-agent:yang:edge-tenants', defining_module='edge-tenants', yang_type='leafref', is_config=False)
+    self.__rate_bps = YANGDynClass(base=RestrictedClassType(base_type=long, restriction_dict={'range':  ['0..18446744073709551615']}, int_size=64), is_leaf=True, yang_name="rate-bps", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-tenants', defining_module='edge-tenants', yang_type='et:rate-bps', is_config=False)
+
+    load = kwargs.pop("load", None)
+    if args:
+      if len(args) > 1:
+        raise TypeError("cannot create a YANG container with >1 argument")
+      all_attr = True
+      for e in self._pyangbind_elements:
+        if not hasattr(args[0], e):
+          all_attr = False
+          break
+      if not all_attr:
+        raise ValueError("Supplied object did not have the correct attributes")
+      for e in self._pyangbind_elements:
+        nobj = getattr(args[0], e)
+        if nobj._changed() is False:
+          continue
+        setmethod = getattr(self, "_set_%s" % e)
+        if load is None:
+          setmethod(getattr(args[0], e))
+        else:
+          setmethod(getattr(args[0], e), load=load)
+
+  def _path(self):
+    if hasattr(self, "_parent"):
+      return self._parent._path()+[self._yang_name]
+    else:
+      return ['tenants', 'tenant', 'state', 'reserved']
+
+  def _get_port(self):
+    """
+    Getter method for port, mapped from YANG variable /tenants/tenant/state/reserved/port (leafref)
+
+    YANG Description: The delegated port.
+    """
+    return self.__port
+      
+  def _set_port(self, v, load=False):
+    """
+    Setter method for port, mapped from YANG variable /tenants/tenant/state/reserved/port (leafref)
+    If this variable is read-only (config: false) in the
+    source YANG file, then _set_port is considered as a private
+    method. Backends looking to populate this variable should
+    do so via calling thisObj._set_port() directly.
+
+    YANG Description: The delegated port.
+    """
+    parent = getattr(self, "_parent", None)
+    if parent is not None and load is False:
+      raise AttributeError("Cannot set keys directly when" +
+                             " within an instantiated list")
+
+    if hasattr(v, "_utype"):
+      v = v._utype(v)
+    try:
+      t = YANGDynClass(v,base=str, is_leaf=True, yang_name="port", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, is_keyval=True, namespace='urn:edge-agent:yang:edge-tenants', defining_module='edge-tenants', yang_type='leafref', is_config=False)
+    except (TypeError, ValueError):
+      raise ValueError({
+          'error-string': """port must be of a type compatible with leafref""",
+          'defined-type': "leafref",
+          'generated-type': """YANGDynClass(base=str, is_leaf=True, yang_name="port", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, is_keyval=True, namespace='urn:edge-agent:yang:edge-tenants', defining_module='edge-tenants', yang_type='leafref', is_config=False)""",
+        })
+
+    self.__port = t
+    if hasattr(self, '_set'):
+      self._set()
+
+  def _unset_port(self):
+    self.__port = YANGDynClass(base=str, is_leaf=True, yang_name="port", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, is_keyval=True, namespace='urn:edge-agent:yang:edge-tenants', defining_module='edge-tenants', yang_type='leafref', is_config=False)
+
+
+  def _get_rate_bps(self):
+    """
+    Getter method for rate_bps, mapped from YANG variable /tenants/tenant/state/reserved/rate_bps (et:rate-bps)
+
+    YANG Description: Sum of the effective min-rate-bps of the tenant's slices that have the
+port as a member.
+    """
+    return self.__rate_bps
+      
+  def _set_rate_bps(self, v, load=False):
+    """
+    Setter method for rate_bps, mapped from YANG variable /tenants/tenant/state/reserved/rate_bps (et:rate-bps)
+    If this variable is read-only (config: false) in the
+    source YANG file, then _set_rate_bps is considered as a private
+    method. Backends looking to populate this variable should
+    do so via calling thisObj._set_rate_bps() directly.
+
+    YANG Description: Sum of the effective min-rate-bps of the tenant's slices that have the
+port as a member.
+    """
+    if hasattr(v, "_utype"):
+      v = v._utype(v)
+    try:
+      t = YANGDynClass(v,base=RestrictedClassType(base_type=long, restriction_dict={'range':  ['0..18446744073709551615']}, int_size=64), is_leaf=True, yang_name="rate-bps", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-tenants', defining_module='edge-tenants', yang_type='et:rate-bps', is_config=False)
+    except (TypeError, ValueError):
+      raise ValueError({
+          'error-string': """rate_bps must be of a type compatible with et:rate-bps""",
+          'defined-type': "et:rate-bps",
+          'generated-type': """YANGDynClass(base=RestrictedClassType(base_type=long, restriction_dict={'range':  ['0..18446744073709551615']}, int_size=64), is_leaf=True, yang_name="rate-bps", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-tenants', defining_module='edge-tenants', yang_type='et:rate-bps', is_config=False)""",
+        })
+
+    self.__rate_bps = t
+    if hasattr(self, '_set'):
+      self._set()
+
+  def _unset_rate_bps(self):
+    self.__rate_bps = YANGDynClass(base=RestrictedClassType(base_type=long, restriction_dict={'range':  ['0..18446744073709551615']}, int_size=64), is_leaf=True, yang_name="rate-bps", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-tenants', defining_module='edge-tenants', yang_type='et:rate-bps', is_config=False)
+
+  port = __builtin__.property(_get_port)
+  rate_bps = __builtin__.property(_get_rate_bps)
+
+
+  _pyangbind_elements = OrderedDict([('port', port), ('rate_bps', rate_bps), ])
+
+
+class yc_state_edge_tenants__tenants_tenant_state(PybindBase):
+  """
+  This class was auto-generated by the PythonClass plugin for PYANG
+  from YANG module edge-tenants - based on the path /tenants/tenant/state. Each member element of
+  the container is represented as a class variable - with a specific
+  YANG type.
+
+  YANG Description: Operational state of the tenant.
+  """
+  __slots__ = ('_path_helper', '_extmethods', '__name','__description','__ports','__max_slices','__max_guaranteed_rate_bps','__max_subscriptions','__max_set_rate','__slices','__subscriptions','__set_rate','__reserved',)
+
+  _yang_name = 'state'
+  _yang_namespace = 'urn:edge-agent:yang:edge-tenants'
+
+  _pybind_generated_by = 'container'
+
+  def __init__(self, *args, **kwargs):
+
+    self._path_helper = False
+
+    self._extmethods = False
+    self.__name = YANGDynClass(base=RestrictedClassType(base_type=str, restriction_dict={'pattern': '\\S(.*\\S)?', 'length': ['1..64']}), is_leaf=True, yang_name="name", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-tenants', defining_module='edge-tenants', yang_type='et:name-string', is_config=False)
+    self.__description = YANGDynClass(base=RestrictedClassType(base_type=str, restriction_dict={'length': ['0..255']}), is_leaf=True, yang_name="description", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-tenants', defining_module='edge-tenants', yang_type='string', is_config=False)
+    self.__ports = YANGDynClass(unique=True, base=TypedListType(allowed_type=str), is_leaf=False, yang_name="ports", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-tenants', defining_module='edge-tenants', yang_type='leafref', is_config=False)
+    self.__max_slices = YANGDynClass(base=RestrictedClassType(base_type=int, restriction_dict={'range': ['0..65535']},int_size=16), default=RestrictedClassType(base_type=int, restriction_dict={'range': ['0..65535']},int_size=16)(16), is_leaf=True, yang_name="max-slices", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-tenants', defining_module='edge-tenants', yang_type='uint16', is_config=False)
+    self.__max_guaranteed_rate_bps = YANGDynClass(base=RestrictedClassType(base_type=long, restriction_dict={'range':  ['0..18446744073709551615']}, int_size=64), is_leaf=True, yang_name="max-guaranteed-rate-bps", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-tenants', defining_module='edge-tenants', yang_type='et:rate-bps', is_config=False)
+    self.__max_subscriptions = YANGDynClass(base=RestrictedClassType(base_type=int, restriction_dict={'range': ['0..65535']},int_size=16), default=RestrictedClassType(base_type=int, restriction_dict={'range': ['0..65535']},int_size=16)(32), is_leaf=True, yang_name="max-subscriptions", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-tenants', defining_module='edge-tenants', yang_type='uint16', is_config=False)
+    self.__max_set_rate = YANGDynClass(base=RestrictedClassType(base_type=int, restriction_dict={'range': ['0..65535']},int_size=16), default=RestrictedClassType(base_type=int, restriction_dict={'range': ['0..65535']},int_size=16)(10), is_leaf=True, yang_name="max-set-rate", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-tenants', defining_module='edge-tenants', yang_type='uint16', is_config=False)
+    self.__slices = YANGDynClass(base=RestrictedClassType(base_type=long, restriction_dict={'range': ['0..4294967295']}, int_size=32), is_leaf=True, yang_name="slices", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-tenants', defining_module='edge-tenants', yang_type='uint32', is_config=False)
+    self.__subscriptions = YANGDynClass(base=RestrictedClassType(base_type=long, restriction_dict={'range': ['0..4294967295']}, int_size=32), is_leaf=True, yang_name="subscriptions", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-tenants', defining_module='edge-tenants', yang_type='uint32', is_config=False)
+    self.__set_rate = YANGDynClass(base=RestrictedClassType(base_type=long, restriction_dict={'range': ['0..4294967295']}, int_size=32), is_leaf=True, yang_name="set-rate", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-tenants', defining_module='edge-tenants', yang_type='uint32', is_config=False)
+    self.__reserved = YANGDynClass(base=YANGListType("port",yc_reserved_edge_tenants__tenants_tenant_state_reserved, yang_name="reserved", parent=self, is_container='list', user_ordered=False, path_helper=self._path_helper, yang_keys='port', extensions=None), is_container='list', yang_name="reserved", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, extensions=None, namespace='urn:edge-agent:yang:edge-tenants', defining_module='edge-tenants', yang_type='list', is_config=False)
+
+    load = kwargs.pop("load", None)
+    if args:
+      if len(args) > 1:
+        raise TypeError("cannot create a YANG container with >1 argument")
+      all_attr = True
+      for e in self._pyangbind_elements:
+        if not hasattr(args[0], e):
+          all_attr = False
+          break
+      if not all_attr:
+        raise ValueError("Supplied object did not have the correct attributes")
+      for e in self._pyangbind_elements:
+        nobj = getattr(args[0], e)
+        if nobj._changed() is False:
+          continue
+        setmethod = getattr(self, "_set_%s" % e)
+        if load is None:
+          setmethod(getattr(args[0], e))
+        else:
+          setmethod(getattr(args[0], e), load=load)
+
+  def _path(self):
+    if hasattr(self, "_parent"):
+      return self._parent._path()+[self._yang_name]
+    else:
+      return ['tenants', 'tenant', 'state']
+
+  def _get_name(self):
+    """
+    Getter method for name, mapped from YANG variable /tenants/tenant/state/name (et:name-string)
+
+    YANG Description: Name of the tenant, unique on the site; slices name it in their
+config/tenant.
+    """
+    return self.__name
+      
+  def _set_name(self, v, load=False):
+    """
+    Setter method for name, mapped from YANG variable /tenants/tenant/state/name (et:name-string)
+    If this variable is read-only (config: false) in the
+    source YANG file, then _set_name is considered as a private
+    method. Backends looking to populate this variable should
+    do so via calling thisObj._set_name() directly.
+
+    YANG Description: Name of the tenant, unique on the site; slices name it in their
+config/tenant.
+    """
+    if hasattr(v, "_utype"):
+      v = v._utype(v)
+    try:
+      t = YANGDynClass(v,base=RestrictedClassType(base_type=str, restriction_dict={'pattern': '\\S(.*\\S)?', 'length': ['1..64']}), is_leaf=True, yang_name="name", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-tenants', defining_module='edge-tenants', yang_type='et:name-string', is_config=False)
+    except (TypeError, ValueError):
+      raise ValueError({
+          'error-string': """name must be of a type compatible with et:name-string""",
+          'defined-type': "et:name-string",
+          'generated-type': """YANGDynClass(base=RestrictedClassType(base_type=str, restriction_dict={'pattern': '\\S(.*\\S)?', 'length': ['1..64']}), is_leaf=True, yang_name="name", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-tenants', defining_module='edge-tenants', yang_type='et:name-string', is_config=False)""",
+        })
+
+    self.__name = t
+    if hasattr(self, '_set'):
+      self._set()
+
+  def _unset_name(self):
+    self.__name = YANGDynClass(base=RestrictedClassType(base_type=str, restriction_dict={'pattern': '\\S(.*\\S)?', 'length': ['1..64']}), is_leaf=True, yang_name="name", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-tenants', defining_module='edge-tenants', yang_type='et:name-string', is_config=False)
+
+
+  def _get_description(self):
+    """
+    Getter method for description, mapped from YANG variable /tenants/tenant/state/description (string)
+
+    YANG Description: Free text for operators.
+    """
+    return self.__description
+      
+  def _set_description(self, v, load=False):
+    """
+    Setter method for description, mapped from YANG variable /tenants/tenant/state/description (string)
+    If this variable is read-only (config: false) in the
+    source YANG file, then _set_description is considered as a private
+    method. Backends looking to populate this variable should
+    do so via calling thisObj._set_description() directly.
+
+    YANG Description: Free text for operators.
+    """
+    if hasattr(v, "_utype"):
+      v = v._utype(v)
+    try:
+      t = YANGDynClass(v,base=RestrictedClassType(base_type=str, restriction_dict={'length': ['0..255']}), is_leaf=True, yang_name="description", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-tenants', defining_module='edge-tenants', yang_type='string', is_config=False)
+    except (TypeError, ValueError):
+      raise ValueError({
+          'error-string': """description must be of a type compatible with string""",
+          'defined-type': "string",
+          'generated-type': """YANGDynClass(base=RestrictedClassType(base_type=str, restriction_dict={'length': ['0..255']}), is_leaf=True, yang_name="description", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-tenants', defining_module='edge-tenants', yang_type='string', is_config=False)""",
+        })
+
+    self.__description = t
+    if hasattr(self, '_set'):
+      self._set()
+
+  def _unset_description(self):
+    self.__description = YANGDynClass(base=RestrictedClassType(base_type=str, restriction_dict={'length': ['0..255']}), is_leaf=True, yang_name="description", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-tenants', defining_module='edge-tenants', yang_type='string', is_config=False)
+
+
+  def _get_ports(self):
+    """
+    Getter method for ports, mapped from YANG variable /tenants/tenant/state/ports (leafref)
+
+    YANG Description: Ports delegated to the tenant: its slices may have members on these ports
+only, and the tenant reads their configuration and state.
+    """
+    return self.__ports
+      
+  def _set_ports(self, v, load=False):
+    """
+    Setter method for ports, mapped from YANG variable /tenants/tenant/state/ports (leafref)
+    If this variable is read-only (config: false) in the
+    source YANG file, then _set_ports is considered as a private
+    method. Backends looking to populate this variable should
+    do so via calling thisObj._set_ports() directly.
+
+    YANG Description: Ports delegated to the tenant: its slices may have members on these ports
+only, and the tenant reads their configuration and state.
+    """
+    if hasattr(v, "_utype"):
+      v = v._utype(v)
+    try:
+      t = YANGDynClass(v,unique=True, base=TypedListType(allowed_type=str), is_leaf=False, yang_name="ports", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-tenants', defining_module='edge-tenants', yang_type='leafref', is_config=False)
+    except (TypeError, ValueError):
+      raise ValueError({
+          'error-string': """ports must be of a type compatible with leafref""",
+          'defined-type': "leafref",
+          'generated-type': """YANGDynClass(unique=True, base=TypedListType(allowed_type=str), is_leaf=False, yang_name="ports", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-tenants', defining_module='edge-tenants', yang_type='leafref', is_config=False)""",
+        })
+
+    self.__ports = t
+    if hasattr(self, '_set'):
+      self._set()
+
+  def _unset_ports(self):
+    self.__ports = YANGDynClass(unique=True, base=TypedListType(allowed_type=str), is_leaf=False, yang_name="ports", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-tenants', defining_module='edge-tenants', yang_type='leafref', is_config=False)
+
+
+  def _get_max_slices(self):
+    """
+    Getter method for max_slices, mapped from YANG variable /tenants/tenant/state/max_slices (uint16)
+
+    YANG Description: Most slices the tenant may have.
+    """
+    return self.__max_slices
+      
+  def _set_max_slices(self, v, load=False):
+    """
+    Setter method for max_slices, mapped from YANG variable /tenants/tenant/state/max_slices (uint16)
+    If this variable is read-only (config: false) in the
+    source YANG file, then _set_max_slices is considered as a private
+    method. Backends looking to populate this variable should
+    do so via calling thisObj._set_max_slices() directly.
+
+    YANG Description: Most slices the tenant may have.
+    """
+    if hasattr(v, "_utype"):
+      v = v._utype(v)
+    try:
+      t = YANGDynClass(v,base=RestrictedClassType(base_type=int, restriction_dict={'range': ['0..65535']},int_size=16), default=RestrictedClassType(base_type=int, restriction_dict={'range': ['0..65535']},int_size=16)(16), is_leaf=True, yang_name="max-slices", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-tenants', defining_module='edge-tenants', yang_type='uint16', is_config=False)
+    except (TypeError, ValueError):
+      raise ValueError({
+          'error-string': """max_slices must be of a type compatible with uint16""",
+          'defined-type': "uint16",
+          'generated-type': """YANGDynClass(base=RestrictedClassType(base_type=int, restriction_dict={'range': ['0..65535']},int_size=16), default=RestrictedClassType(base_type=int, restriction_dict={'range': ['0..65535']},int_size=16)(16), is_leaf=True, yang_name="max-slices", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-tenants', defining_module='edge-tenants', yang_type='uint16', is_config=False)""",
+        })
+
+    self.__max_slices = t
+    if hasattr(self, '_set'):
+      self._set()
+
+  def _unset_max_slices(self):
+    self.__max_slices = YANGDynClass(base=RestrictedClassType(base_type=int, restriction_dict={'range': ['0..65535']},int_size=16), default=RestrictedClassType(base_type=int, restriction_dict={'range': ['0..65535']},int_size=16)(16), is_leaf=True, yang_name="max-slices", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-tenants', defining_module='edge-tenants', yang_type='uint16', is_config=False)
+
+
+  def _get_max_guaranteed_rate_bps(self):
+    """
+    Getter method for max_guaranteed_rate_bps, mapped from YANG variable /tenants/tenant/state/max_guaranteed_rate_bps (et:rate-bps)
+
+    YANG Description: Most guaranteed rate the tenant's slices may reserve together on each
+delegated port (the sum of their effective min-rate-bps there). Absent
+means no limit beyond what the port itself can guarantee.
+    """
+    return self.__max_guaranteed_rate_bps
+      
+  def _set_max_guaranteed_rate_bps(self, v, load=False):
+    """
+    Setter method for max_guaranteed_rate_bps, mapped from YANG variable /tenants/tenant/state/max_guaranteed_rate_bps (et:rate-bps)
+    If this variable is read-only (config: false) in the
+    source YANG file, then _set_max_guaranteed_rate_bps is considered as a private
+    method. Backends looking to populate this variable should
+    do so via calling thisObj._set_max_guaranteed_rate_bps() directly.
+
+    YANG Description: Most guaranteed rate the tenant's slices may reserve together on each
+delegated port (the sum of their effective min-rate-bps there). Absent
+means no limit beyond what the port itself can guarantee.
+    """
+    if hasattr(v, "_utype"):
+      v = v._utype(v)
+    try:
+      t = YANGDynClass(v,base=RestrictedClassType(base_type=long, restriction_dict={'range':  ['0..18446744073709551615']}, int_size=64), is_leaf=True, yang_name="max-guaranteed-rate-bps", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-tenants', defining_module='edge-tenants', yang_type='et:rate-bps', is_config=False)
+    except (TypeError, ValueError):
+      raise ValueError({
+          'error-string': """max_guaranteed_rate_bps must be of a type compatible with et:rate-bps""",
+          'defined-type': "et:rate-bps",
+          'generated-type': """YANGDynClass(base=RestrictedClassType(base_type=long, restriction_dict={'range':  ['0..18446744073709551615']}, int_size=64), is_leaf=True, yang_name="max-guaranteed-rate-bps", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-tenants', defining_module='edge-tenants', yang_type='et:rate-bps', is_config=False)""",
+        })
+
+    self.__max_guaranteed_rate_bps = t
+    if hasattr(self, '_set'):
+      self._set()
+
+  def _unset_max_guaranteed_rate_bps(self):
+    self.__max_guaranteed_rate_bps = YANGDynClass(base=RestrictedClassType(base_type=long, restriction_dict={'range':  ['0..18446744073709551615']}, int_size=64), is_leaf=True, yang_name="max-guaranteed-rate-bps", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-tenants', defining_module='edge-tenants', yang_type='et:rate-bps', is_config=False)
+
+
+  def _get_max_subscriptions(self):
+    """
+    Getter method for max_subscriptions, mapped from YANG variable /tenants/tenant/state/max_subscriptions (uint16)
+
+    YANG Description: Most Subscribe streams the tenant's users may hold open at once.
+    """
+    return self.__max_subscriptions
+      
+  def _set_max_subscriptions(self, v, load=False):
+    """
+    Setter method for max_subscriptions, mapped from YANG variable /tenants/tenant/state/max_subscriptions (uint16)
+    If this variable is read-only (config: false) in the
+    source YANG file, then _set_max_subscriptions is considered as a private
+    method. Backends looking to populate this variable should
+    do so via calling thisObj._set_max_subscriptions() directly.
+
+    YANG Description: Most Subscribe streams the tenant's users may hold open at once.
+    """
+    if hasattr(v, "_utype"):
+      v = v._utype(v)
+    try:
+      t = YANGDynClass(v,base=RestrictedClassType(base_type=int, restriction_dict={'range': ['0..65535']},int_size=16), default=RestrictedClassType(base_type=int, restriction_dict={'range': ['0..65535']},int_size=16)(32), is_leaf=True, yang_name="max-subscriptions", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-tenants', defining_module='edge-tenants', yang_type='uint16', is_config=False)
+    except (TypeError, ValueError):
+      raise ValueError({
+          'error-string': """max_subscriptions must be of a type compatible with uint16""",
+          'defined-type': "uint16",
+          'generated-type': """YANGDynClass(base=RestrictedClassType(base_type=int, restriction_dict={'range': ['0..65535']},int_size=16), default=RestrictedClassType(base_type=int, restriction_dict={'range': ['0..65535']},int_size=16)(32), is_leaf=True, yang_name="max-subscriptions", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-tenants', defining_module='edge-tenants', yang_type='uint16', is_config=False)""",
+        })
+
+    self.__max_subscriptions = t
+    if hasattr(self, '_set'):
+      self._set()
+
+  def _unset_max_subscriptions(self):
+    self.__max_subscriptions = YANGDynClass(base=RestrictedClassType(base_type=int, restriction_dict={'range': ['0..65535']},int_size=16), default=RestrictedClassType(base_type=int, restriction_dict={'range': ['0..65535']},int_size=16)(32), is_leaf=True, yang_name="max-subscriptions", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-tenants', defining_module='edge-tenants', yang_type='uint16', is_config=False)
+
+
+  def _get_max_set_rate(self):
+    """
+    Getter method for max_set_rate, mapped from YANG variable /tenants/tenant/state/max_set_rate (uint16)
+
+    YANG Description: Most Set requests per second the tenant's users may make.
+    """
+    return self.__max_set_rate
+      
+  def _set_max_set_rate(self, v, load=False):
+    """
+    Setter method for max_set_rate, mapped from YANG variable /tenants/tenant/state/max_set_rate (uint16)
+    If this variable is read-only (config: false) in the
+    source YANG file, then _set_max_set_rate is considered as a private
+    method. Backends looking to populate this variable should
+    do so via calling thisObj._set_max_set_rate() directly.
+
+    YANG Description: Most Set requests per second the tenant's users may make.
+    """
+    if hasattr(v, "_utype"):
+      v = v._utype(v)
+    try:
+      t = YANGDynClass(v,base=RestrictedClassType(base_type=int, restriction_dict={'range': ['0..65535']},int_size=16), default=RestrictedClassType(base_type=int, restriction_dict={'range': ['0..65535']},int_size=16)(10), is_leaf=True, yang_name="max-set-rate", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-tenants', defining_module='edge-tenants', yang_type='uint16', is_config=False)
+    except (TypeError, ValueError):
+      raise ValueError({
+          'error-string': """max_set_rate must be of a type compatible with uint16""",
+          'defined-type': "uint16",
+          'generated-type': """YANGDynClass(base=RestrictedClassType(base_type=int, restriction_dict={'range': ['0..65535']},int_size=16), default=RestrictedClassType(base_type=int, restriction_dict={'range': ['0..65535']},int_size=16)(10), is_leaf=True, yang_name="max-set-rate", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-tenants', defining_module='edge-tenants', yang_type='uint16', is_config=False)""",
+        })
+
+    self.__max_set_rate = t
+    if hasattr(self, '_set'):
+      self._set()
+
+  def _unset_max_set_rate(self):
+    self.__max_set_rate = YANGDynClass(base=RestrictedClassType(base_type=int, restriction_dict={'range': ['0..65535']},int_size=16), default=RestrictedClassType(base_type=int, restriction_dict={'range': ['0..65535']},int_size=16)(10), is_leaf=True, yang_name="max-set-rate", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-tenants', defining_module='edge-tenants', yang_type='uint16', is_config=False)
+
+
+  def _get_slices(self):
+    """
+    Getter method for slices, mapped from YANG variable /tenants/tenant/state/slices (uint32)
+
+    YANG Description: Number of slices of the tenant.
+    """
+    return self.__slices
+      
+  def _set_slices(self, v, load=False):
+    """
+    Setter method for slices, mapped from YANG variable /tenants/tenant/state/slices (uint32)
+    If this variable is read-only (config: false) in the
+    source YANG file, then _set_slices is considered as a private
+    method. Backends looking to populate this variable should
+    do so via calling thisObj._set_slices() directly.
+
+    YANG Description: Number of slices of the tenant.
+    """
+    if hasattr(v, "_utype"):
+      v = v._utype(v)
+    try:
+      t = YANGDynClass(v,base=RestrictedClassType(base_type=long, restriction_dict={'range': ['0..4294967295']}, int_size=32), is_leaf=True, yang_name="slices", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-tenants', defining_module='edge-tenants', yang_type='uint32', is_config=False)
+    except (TypeError, ValueError):
+      raise ValueError({
+          'error-string': """slices must be of a type compatible with uint32""",
+          'defined-type': "uint32",
+          'generated-type': """YANGDynClass(base=RestrictedClassType(base_type=long, restriction_dict={'range': ['0..4294967295']}, int_size=32), is_leaf=True, yang_name="slices", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-tenants', defining_module='edge-tenants', yang_type='uint32', is_config=False)""",
+        })
+
+    self.__slices = t
+    if hasattr(self, '_set'):
+      self._set()
+
+  def _unset_slices(self):
+    self.__slices = YANGDynClass(base=RestrictedClassType(base_type=long, restriction_dict={'range': ['0..4294967295']}, int_size=32), is_leaf=True, yang_name="slices", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-tenants', defining_module='edge-tenants', yang_type='uint32', is_config=False)
+
+
+  def _get_subscriptions(self):
+    """
+    Getter method for subscriptions, mapped from YANG variable /tenants/tenant/state/subscriptions (uint32)
+
+    YANG Description: Subscribe streams the tenant's users hold open now.
+    """
+    return self.__subscriptions
+      
+  def _set_subscriptions(self, v, load=False):
+    """
+    Setter method for subscriptions, mapped from YANG variable /tenants/tenant/state/subscriptions (uint32)
+    If this variable is read-only (config: false) in the
+    source YANG file, then _set_subscriptions is considered as a private
+    method. Backends looking to populate this variable should
+    do so via calling thisObj._set_subscriptions() directly.
+
+    YANG Description: Subscribe streams the tenant's users hold open now.
+    """
+    if hasattr(v, "_utype"):
+      v = v._utype(v)
+    try:
+      t = YANGDynClass(v,base=RestrictedClassType(base_type=long, restriction_dict={'range': ['0..4294967295']}, int_size=32), is_leaf=True, yang_name="subscriptions", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-tenants', defining_module='edge-tenants', yang_type='uint32', is_config=False)
+    except (TypeError, ValueError):
+      raise ValueError({
+          'error-string': """subscriptions must be of a type compatible with uint32""",
+          'defined-type': "uint32",
+          'generated-type': """YANGDynClass(base=RestrictedClassType(base_type=long, restriction_dict={'range': ['0..4294967295']}, int_size=32), is_leaf=True, yang_name="subscriptions", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-tenants', defining_module='edge-tenants', yang_type='uint32', is_config=False)""",
+        })
+
+    self.__subscriptions = t
+    if hasattr(self, '_set'):
+      self._set()
+
+  def _unset_subscriptions(self):
+    self.__subscriptions = YANGDynClass(base=RestrictedClassType(base_type=long, restriction_dict={'range': ['0..4294967295']}, int_size=32), is_leaf=True, yang_name="subscriptions", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-tenants', defining_module='edge-tenants', yang_type='uint32', is_config=False)
+
+
+  def _get_set_rate(self):
+    """
+    Getter method for set_rate, mapped from YANG variable /tenants/tenant/state/set_rate (uint32)
+
+    YANG Description: Set requests the tenant's users made in the last second.
+    """
+    return self.__set_rate
+      
+  def _set_set_rate(self, v, load=False):
+    """
+    Setter method for set_rate, mapped from YANG variable /tenants/tenant/state/set_rate (uint32)
+    If this variable is read-only (config: false) in the
+    source YANG file, then _set_set_rate is considered as a private
+    method. Backends looking to populate this variable should
+    do so via calling thisObj._set_set_rate() directly.
+
+    YANG Description: Set requests the tenant's users made in the last second.
+    """
+    if hasattr(v, "_utype"):
+      v = v._utype(v)
+    try:
+      t = YANGDynClass(v,base=RestrictedClassType(base_type=long, restriction_dict={'range': ['0..4294967295']}, int_size=32), is_leaf=True, yang_name="set-rate", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-tenants', defining_module='edge-tenants', yang_type='uint32', is_config=False)
+    except (TypeError, ValueError):
+      raise ValueError({
+          'error-string': """set_rate must be of a type compatible with uint32""",
+          'defined-type': "uint32",
+          'generated-type': """YANGDynClass(base=RestrictedClassType(base_type=long, restriction_dict={'range': ['0..4294967295']}, int_size=32), is_leaf=True, yang_name="set-rate", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-tenants', defining_module='edge-tenants', yang_type='uint32', is_config=False)""",
+        })
+
+    self.__set_rate = t
+    if hasattr(self, '_set'):
+      self._set()
+
+  def _unset_set_rate(self):
+    self.__set_rate = YANGDynClass(base=RestrictedClassType(base_type=long, restriction_dict={'range': ['0..4294967295']}, int_size=32), is_leaf=True, yang_name="set-rate", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-tenants', defining_module='edge-tenants', yang_type='uint32', is_config=False)
+
+
+  def _get_reserved(self):
+    """
+    Getter method for reserved, mapped from YANG variable /tenants/tenant/state/reserved (list)
+
+    YANG Description: Guaranteed rate the tenant's slices reserve on one delegated port; a
+delegated port where they reserve nothing is listed with 0.
+    """
+    return self.__reserved
+      
+  def _set_reserved(self, v, load=False):
+    """
+    Setter method for reserved, mapped from YANG variable /tenants/tenant/state/reserved (list)
+    If this variable is read-only (config: false) in the
+    source YANG file, then _set_reserved is considered as a private
+    method. Backends looking to populate this variable should
+    do so via calling thisObj._set_reserved() directly.
+
+    YANG Description: Guaranteed rate the tenant's slices reserve on one delegated port; a
+delegated port where they reserve nothing is listed with 0.
+    """
+    if hasattr(v, "_utype"):
+      v = v._utype(v)
+    try:
+      t = YANGDynClass(v,base=YANGListType("port",yc_reserved_edge_tenants__tenants_tenant_state_reserved, yang_name="reserved", parent=self, is_container='list', user_ordered=False, path_helper=self._path_helper, yang_keys='port', extensions=None), is_container='list', yang_name="reserved", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, extensions=None, namespace='urn:edge-agent:yang:edge-tenants', defining_module='edge-tenants', yang_type='list', is_config=False)
+    except (TypeError, ValueError):
+      raise ValueError({
+          'error-string': """reserved must be of a type compatible with list""",
+          'defined-type': "list",
+          'generated-type': """YANGDynClass(base=YANGListType("port",yc_reserved_edge_tenants__tenants_tenant_state_reserved, yang_name="reserved", parent=self, is_container='list', user_ordered=False, path_helper=self._path_helper, yang_keys='port', extensions=None), is_container='list', yang_name="reserved", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, extensions=None, namespace='urn:edge-agent:yang:edge-tenants', defining_module='edge-tenants', yang_type='list', is_config=False)""",
+        })
+
+    self.__reserved = t
+    if hasattr(self, '_set'):
+      self._set()
+
+  def _unset_reserved(self):
+    self.__reserved = YANGDynClass(base=YANGListType("port",yc_reserved_edge_tenants__tenants_tenant_state_reserved, yang_name="reserved", parent=self, is_container='list', user_ordered=False, path_helper=self._path_helper, yang_keys='port', extensions=None), is_container='list', yang_name="reserved", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, extensions=None, namespace='urn:edge-agent:yang:edge-tenants', defining_module='edge-tenants', yang_type='list', is_config=False)
+
+  name = __builtin__.property(_get_name)
+  description = __builtin__.property(_get_description)
+  ports = __builtin__.property(_get_ports)
+  max_slices = __builtin__.property(_get_max_slices)
+  max_guaranteed_rate_bps = __builtin__.property(_get_max_guaranteed_rate_bps)
+  max_subscriptions = __builtin__.property(_get_max_subscriptions)
+  max_set_rate = __builtin__.property(_get_max_set_rate)
+  slices = __builtin__.property(_get_slices)
+  subscriptions = __builtin__.property(_get_subscriptions)
+  set_rate = __builtin__.property(_get_set_rate)
+  reserved = __builtin__.property(_get_reserved)
+
+
+  _pyangbind_elements = OrderedDict([('name', name), ('description', description), ('ports', ports), ('max_slices', max_slices), ('max_guaranteed_rate_bps', max_guaranteed_rate_bps), ('max_subscriptions', max_subscriptions), ('max_set_rate', max_set_rate), ('slices', slices), ('subscriptions', subscriptions), ('set_rate', set_rate), ('reserved', reserved), ])
+
+
+class yc_tenant_edge_tenants__tenants_tenant(PybindBase):
+  """
+  This class was auto-generated by the PythonClass plugin for PYANG
+  from YANG module edge-tenants - based on the path /tenants/tenant. Each member element of
+  the container is represented as a class variable - with a specific
+  YANG type.
+
+  YANG Description: One tenant.
+  """
+  __slots__ = ('_path_helper', '_extmethods', '__name','__config','__state',)
+
+  _yang_name = 'tenant'
+  _yang_namespace = 'urn:edge-agent:yang:edge-tenants'
+
+  _pybind_generated_by = 'container'
+
+  def __init__(self, *args, **kwargs):
+
+    self._path_helper = False
+
+    self._extmethods = False
+    self.__name = YANGDynClass(base=str, is_leaf=True, yang_name="name", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, is_keyval=True, namespace='urn:edge-agent:yang:edge-tenants', defining_module='edge-tenants', yang_type='leafref', is_config=True)
+    self.__config = YANGDynClass(base=yc_config_edge_tenants__tenants_tenant_config, is_container='container', yang_name="config", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, extensions=None, namespace='urn:edge-agent:yang:edge-tenants', defining_module='edge-tenants', yang_type='container', is_config=True)
+    self.__state = YANGDynClass(base=yc_state_edge_tenants__tenants_tenant_state, is_container='container', yang_name="state", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, extensions=None, namespace='urn:edge-agent:yang:edge-tenants', defining_module='edge-tenants', yang_type='container', is_config=False)
+
+    load = kwargs.pop("load", None)
+    if args:
+      if len(args) > 1:
+        raise TypeError("cannot create a YANG container with >1 argument")
+      all_attr = True
+      for e in self._pyangbind_elements:
+        if not hasattr(args[0], e):
+          all_attr = False
+          break
+      if not all_attr:
+        raise ValueError("Supplied object did not have the correct attributes")
+      for e in self._pyangbind_elements:
+        nobj = getattr(args[0], e)
+        if nobj._changed() is False:
+          continue
+        setmethod = getattr(self, "_set_%s" % e)
+        if load is None:
+          setmethod(getattr(args[0], e))
+        else:
+          setmethod(getattr(args[0], e), load=load)
+
+  def _path(self):
+    if hasattr(self, "_parent"):
+      return self._parent._path()+[self._yang_name]
+    else:
+      return ['tenants', 'tenant']
+
+  def _get_name(self):
+    """
+    Getter method for name, mapped from YANG variable /tenants/tenant/name (leafref)
+
+    YANG Description: Reference to the configured name.
+    """
+    return self.__name
+      
+  def _set_name(self, v, load=False):
+    """
+    Setter method for name, mapped from YANG variable /tenants/tenant/name (leafref)
+    If this variable is read-only (config: false) in the
+    source YANG file, then _set_name is considered as a private
+    method. Backends looking to populate this variable should
+    do so via calling thisObj._set_name() directly.
+
+    YANG Description: Reference to the configured name.
+    """
+    parent = getattr(self, "_parent", None)
+    if parent is not None and load is False:
+      raise AttributeError("Cannot set keys directly when" +
+                             " within an instantiated list")
+
+    if hasattr(v, "_utype"):
+      v = v._utype(v)
+    try:
+      t = YANGDynClass(v,base=str, is_leaf=True, yang_name="name", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, is_keyval=True, namespace='urn:edge-agent:yang:edge-tenants', defining_module='edge-tenants', yang_type='leafref', is_config=True)
+    except (TypeError, ValueError):
+      raise ValueError({
+          'error-string': """name must be of a type compatible with leafref""",
+          'defined-type': "leafref",
+          'generated-type': """YANGDynClass(base=str, is_leaf=True, yang_name="name", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, is_keyval=True, namespace='urn:edge-agent:yang:edge-tenants', defining_module='edge-tenants', yang_type='leafref', is_config=True)""",
+        })
+
+    self.__name = t
+    if hasattr(self, '_set'):
+      self._set()
+
+  def _unset_name(self):
+    self.__name = YANGDynClass(base=str, is_leaf=True, yang_name="name", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, is_keyval=True, namespace='urn:edge-agent:yang:edge-tenants', defining_module='edge-tenants', yang_type='leafref', is_config=True)
+
+
+  def _get_config(self):
+    """
+    Getter method for config, mapped from YANG variable /tenants/tenant/config (container)
+
+    YANG Description: Configuration of the tenant.
+    """
+    return self.__config
+      
+  def _set_config(self, v, load=False):
+    """
+    Setter method for config, mapped from YANG variable /tenants/tenant/config (container)
+    If this variable is read-only (config: false) in the
+    source YANG file, then _set_config is considered as a private
+    method. Backends looking to populate this variable should
+    do so via calling thisObj._set_config() directly.
+
+    YANG Description: Configuration of the tenant.
+    """
+    if hasattr(v, "_utype"):
+      v = v._utype(v)
+    try:
+      t = YANGDynClass(v,base=yc_config_edge_tenants__tenants_tenant_config, is_container='container', yang_name="config", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, extensions=None, namespace='urn:edge-agent:yang:edge-tenants', defining_module='edge-tenants', yang_type='container', is_config=True)
+    except (TypeError, ValueError):
+      raise ValueError({
+          'error-string': """config must be of a type compatible with container""",
+          'defined-type': "container",
+          'generated-type': """YANGDynClass(base=yc_config_edge_tenants__tenants_tenant_config, is_container='container', yang_name="config", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, extensions=None, namespace='urn:edge-agent:yang:edge-tenants', defining_module='edge-tenants', yang_type='container', is_config=True)""",
+        })
+
+    self.__config = t
+    if hasattr(self, '_set'):
+      self._set()
+
+  def _unset_config(self):
+    self.__config = YANGDynClass(base=yc_config_edge_tenants__tenants_tenant_config, is_container='container', yang_name="config", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, extensions=None, namespace='urn:edge-agent:yang:edge-tenants', defining_module='edge-tenants', yang_type='container', is_config=True)
+
+
+  def _get_state(self):
+    """
+    Getter method for state, mapped from YANG variable /tenants/tenant/state (container)
+
+    YANG Description: Operational state of the tenant.
+    """
+    return self.__state
+      
+  def _set_state(self, v, load=False):
+    """
+    Setter method for state, mapped from YANG variable /tenants/tenant/state (container)
+    If this variable is read-only (config: false) in the
+    source YANG file, then _set_state is considered as a private
+    method. Backends looking to populate this variable should
+    do so via calling thisObj._set_state() directly.
+
+    YANG Description: Operational state of the tenant.
+    """
+    if hasattr(v, "_utype"):
+      v = v._utype(v)
+    try:
+      t = YANGDynClass(v,base=yc_state_edge_tenants__tenants_tenant_state, is_container='container', yang_name="state", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, extensions=None, namespace='urn:edge-agent:yang:edge-tenants', defining_module='edge-tenants', yang_type='container', is_config=False)
+    except (TypeError, ValueError):
+      raise ValueError({
+          'error-string': """state must be of a type compatible with container""",
+          'defined-type': "container",
+          'generated-type': """YANGDynClass(base=yc_state_edge_tenants__tenants_tenant_state, is_container='container', yang_name="state", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, extensions=None, namespace='urn:edge-agent:yang:edge-tenants', defining_module='edge-tenants', yang_type='container', is_config=False)""",
+        })
+
+    self.__state = t
+    if hasattr(self, '_set'):
+      self._set()
+
+  def _unset_state(self):
+    self.__state = YANGDynClass(base=yc_state_edge_tenants__tenants_tenant_state, is_container='container', yang_name="state", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, extensions=None, namespace='urn:edge-agent:yang:edge-tenants', defining_module='edge-tenants', yang_type='container', is_config=False)
+
+  name = __builtin__.property(_get_name, _set_name)
+  config = __builtin__.property(_get_config, _set_config)
+  state = __builtin__.property(_get_state)
+
+
+  _pyangbind_elements = OrderedDict([('name', name), ('config', config), ('state', state), ])
+
+
+class yc_tenants_edge_tenants__tenants(PybindBase):
+  """
+  This class was auto-generated by the PythonClass plugin for PYANG
+  from YANG module edge-tenants - based on the path /tenants. Each member element of
+  the container is represented as a class variable - with a specific
+  YANG type.
+
+  YANG Description: Tenants of the site.
+  """
+  __slots__ = ('_path_helper', '_extmethods', '__tenant',)
+
+  _yang_name = 'tenants'
+  _yang_namespace = 'urn:edge-agent:yang:edge-tenants'
+
+  _pybind_generated_by = 'container'
+
+  def __init__(self, *args, **kwargs):
+
+    self._path_helper = False
+
+    self._extmethods = False
+    self.__tenant = YANGDynClass(base=YANGListType("name",yc_tenant_edge_tenants__tenants_tenant, yang_name="tenant", parent=self, is_container='list', user_ordered=False, path_helper=self._path_helper, yang_keys='name', extensions=None), is_container='list', yang_name="tenant", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, extensions=None, namespace='urn:edge-agent:yang:edge-tenants', defining_module='edge-tenants', yang_type='list', is_config=True)
+
+    load = kwargs.pop("load", None)
+    if args:
+      if len(args) > 1:
+        raise TypeError("cannot create a YANG container with >1 argument")
+      all_attr = True
+      for e in self._pyangbind_elements:
+        if not hasattr(args[0], e):
+          all_attr = False
+          break
+      if not all_attr:
+        raise ValueError("Supplied object did not have the correct attributes")
+      for e in self._pyangbind_elements:
+        nobj = getattr(args[0], e)
+        if nobj._changed() is False:
+          continue
+        setmethod = getattr(self, "_set_%s" % e)
+        if load is None:
+          setmethod(getattr(args[0], e))
+        else:
+          setmethod(getattr(args[0], e), load=load)
+
+  def _path(self):
+    if hasattr(self, "_parent"):
+      return self._parent._path()+[self._yang_name]
+    else:
+      return ['tenants']
+
+  def _get_tenant(self):
+    """
+    Getter method for tenant, mapped from YANG variable /tenants/tenant (list)
+
+    YANG Description: One tenant.
+    """
+    return self.__tenant
+      
+  def _set_tenant(self, v, load=False):
+    """
+    Setter method for tenant, mapped from YANG variable /tenants/tenant (list)
+    If this variable is read-only (config: false) in the
+    source YANG file, then _set_tenant is considered as a private
+    method. Backends looking to populate this variable should
+    do so via calling thisObj._set_tenant() directly.
+
+    YANG Description: One tenant.
+    """
+    if hasattr(v, "_utype"):
+      v = v._utype(v)
+    try:
+      t = YANGDynClass(v,base=YANGListType("name",yc_tenant_edge_tenants__tenants_tenant, yang_name="tenant", parent=self, is_container='list', user_ordered=False, path_helper=self._path_helper, yang_keys='name', extensions=None), is_container='list', yang_name="tenant", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, extensions=None, namespace='urn:edge-agent:yang:edge-tenants', defining_module='edge-tenants', yang_type='list', is_config=True)
+    except (TypeError, ValueError):
+      raise ValueError({
+          'error-string': """tenant must be of a type compatible with list""",
+          'defined-type': "list",
+          'generated-type': """YANGDynClass(base=YANGListType("name",yc_tenant_edge_tenants__tenants_tenant, yang_name="tenant", parent=self, is_container='list', user_ordered=False, path_helper=self._path_helper, yang_keys='name', extensions=None), is_container='list', yang_name="tenant", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, extensions=None, namespace='urn:edge-agent:yang:edge-tenants', defining_module='edge-tenants', yang_type='list', is_config=True)""",
+        })
+
+    self.__tenant = t
+    if hasattr(self, '_set'):
+      self._set()
+
+  def _unset_tenant(self):
+    self.__tenant = YANGDynClass(base=YANGListType("name",yc_tenant_edge_tenants__tenants_tenant, yang_name="tenant", parent=self, is_container='list', user_ordered=False, path_helper=self._path_helper, yang_keys='name', extensions=None), is_container='list', yang_name="tenant", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, extensions=None, namespace='urn:edge-agent:yang:edge-tenants', defining_module='edge-tenants', yang_type='list', is_config=True)
+
+  tenant = __builtin__.property(_get_tenant, _set_tenant)
+
+
+  _pyangbind_elements = OrderedDict([('tenant', tenant), ])
+
+
+class edge_tenants(PybindBase):
+  """
+  This class was auto-generated by the PythonClass plugin for PYANG
+  from YANG module edge-tenants - based on the path /edge-tenants. Each member element of
+  the container is represented as a class variable - with a specific
+  YANG type.
+
+  YANG Description: Tenants of the site: the parties that run network slices. Each tenant has
+ports delegated to it (the only ports its slices may use) and quotas: how many
+slices it may have, how much guaranteed rate its slices may reserve on each
+delegated port, how many Subscribe streams it may hold and how many Sets per
+second it may make. The state container reports the tenant's usage.
+  """
+  __slots__ = ('_path_helper', '_extmethods', '__tenants',)
+
+  _yang_name = 'edge-tenants'
+  _yang_namespace = 'urn:edge-agent:yang:edge-tenants'
+
+  _pybind_generated_by = 'container'
+
+  def __init__(self, *args, **kwargs):
+
+    self._path_helper = False
+
+    self._extmethods = False
+    self.__tenants = YANGDynClass(base=yc_tenants_edge_tenants__tenants, is_container='container', yang_name="tenants", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, extensions=None, namespace='urn:edge-agent:yang:edge-tenants', defining_module='edge-tenants', yang_type='container', is_config=True)
+
+    load = kwargs.pop("load", None)
+    if args:
+      if len(args) > 1:
+        raise TypeError("cannot create a YANG container with >1 argument")
+      all_attr = True
+      for e in self._pyangbind_elements:
+        if not hasattr(args[0], e):
+          all_attr = False
+          break
+      if not all_attr:
+        raise ValueError("Supplied object did not have the correct attributes")
+      for e in self._pyangbind_elements:
+        nobj = getattr(args[0], e)
+        if nobj._changed() is False:
+          continue
+        setmethod = getattr(self, "_set_%s" % e)
+        if load is None:
+          setmethod(getattr(args[0], e))
+        else:
+          setmethod(getattr(args[0], e), load=load)
+
+  def _path(self):
+    if hasattr(self, "_parent"):
+      return self._parent._path()+[self._yang_name]
+    else:
+      return []
+
+  def _get_tenants(self):
+    """
+    Getter method for tenants, mapped from YANG variable /tenants (container)
+
+    YANG Description: Tenants of the site.
+    """
+    return self.__tenants
+      
+  def _set_tenants(self, v, load=False):
+    """
+    Setter method for tenants, mapped from YANG variable /tenants (container)
+    If this variable is read-only (config: false) in the
+    source YANG file, then _set_tenants is considered as a private
+    method. Backends looking to populate this variable should
+    do so via calling thisObj._set_tenants() directly.
+
+    YANG Description: Tenants of the site.
+    """
+    if hasattr(v, "_utype"):
+      v = v._utype(v)
+    try:
+      t = YANGDynClass(v,base=yc_tenants_edge_tenants__tenants, is_container='container', yang_name="tenants", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, extensions=None, namespace='urn:edge-agent:yang:edge-tenants', defining_module='edge-tenants', yang_type='container', is_config=True)
+    except (TypeError, ValueError):
+      raise ValueError({
+          'error-string': """tenants must be of a type compatible with container""",
+          'defined-type': "container",
+          'generated-type': """YANGDynClass(base=yc_tenants_edge_tenants__tenants, is_container='container', yang_name="tenants", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, extensions=None, namespace='urn:edge-agent:yang:edge-tenants', defining_module='edge-tenants', yang_type='container', is_config=True)""",
+        })
+
+    self.__tenants = t
+    if hasattr(self, '_set'):
+      self._set()
+
+  def _unset_tenants(self):
+    self.__tenants = YANGDynClass(base=yc_tenants_edge_tenants__tenants, is_container='container', yang_name="tenants", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, extensions=None, namespace='urn:edge-agent:yang:edge-tenants', defining_module='edge-tenants', yang_type='container', is_config=True)
+
+  tenants = __builtin__.property(_get_tenants, _set_tenants)
+
+
+  _pyangbind_elements = OrderedDict([('tenants', tenants), ])
 
 
 class edge_types(PybindBase):

@@ -22,7 +22,7 @@ def _edge_agent(*args: str) -> subprocess.CompletedProcess[str]:
 def test_validate_accepts_the_default_site() -> None:
     result = _edge_agent("validate", str(default_site_path()))
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "valid (9 devices, 26 ports, 3 slices)" in result.stderr
+    assert "valid (9 devices, 26 ports, 3 slices, 2 tenants)" in result.stderr
 
 
 def test_validate_prints_every_refusal_and_fails(tmp_path: Path, site: dict) -> None:
@@ -83,3 +83,4 @@ def test_site_prints_the_tree() -> None:
     assert result.returncode == 0, result.stderr
     assert "device dpu-bf3 (bluefield-3, backend mock)" in result.stdout
     assert "slice urllc (S-NSSAI 2/000002, vlan 200" in result.stdout
+    assert "tenant operator-b: max 4 slices, 5G guaranteed per port" in result.stdout

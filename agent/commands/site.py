@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from agent.mapping.model import TENANT_DEFAULTS
 from agent.schema.engine import SchemaEngine
 from agent.site_file import SiteFileError, default_site_path, read_config_file, summarise
 
@@ -41,7 +42,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def render_tree(tree: dict[str, Any]) -> list[str]:
-    """Devices with their ports, then slices with their members, one line each."""
+    """Devices with their ports, tenants with their quotas, then slices with their
+    members, one line each."""
     lines: list[str] = []
     devices = _entries(tree, "edge-platform:platform", "devices", "device")
     ports = _entries(tree, "edge-ports:ports", "port")
@@ -59,6 +61,8 @@ def render_tree(tree: dict[str, Any]) -> list[str]:
                 f"  port {port['name']}: cage {pc.get('index')}{split}, {pc.get('speed')}, "
                 f"fec {pc.get('fec', 'auto')}, mtu {pc.get('mtu', 1514)}"
             )
+    for tenant in _entries(tree, "edge-tenants:tenants", "tenant"):
+        lines.append(_tenant_line(tenant))
     for sl in _entries(tree, "edge-slices:slices", "slice"):
         sc = sl.get("config", {})
         sd = f"/{sc['sd']}" if "sd" in sc else ""
@@ -68,6 +72,17 @@ def render_tree(tree: dict[str, Any]) -> list[str]:
             f"tenant {sc.get('tenant', '-')}): {', '.join(members)}"
         )
     return lines
+
+
+def _tenant_line(tenant: dict[str, Any]) -> str:
+    tc = {**TENANT_DEFAULTS, **tenant.get("config", {})}
+    rate = tc.get("max-guaranteed-rate-bps")
+    guaranteed = "no rate limit" if rate is None else f"{int(rate) / 1e9:g}G guaranteed"
+    return (
+        f"tenant {tenant['name']}: max {tc['max-slices']} slices, {guaranteed} per port, "
+        f"{tc['max-subscriptions']} subscriptions, {tc['max-set-rate']} sets/s; "
+        f"ports {', '.join(tc.get('ports', [])) or '-'}"
+    )
 
 
 def _entries(tree: dict[str, Any], top: str, *names: str) -> list[dict[str, Any]]:

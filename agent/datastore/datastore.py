@@ -23,6 +23,7 @@ from agent.datastore.errors import DatastoreError, ErrorKind
 from agent.datastore.hardware import DevicePool, HardwareFailed, HardwareRefused
 from agent.datastore.persist_format import PendingConfirm
 from agent.datastore.persistence import ConfigStore
+from agent.datastore.quotas import over_quota, quota_violations
 from agent.datastore.scoped_validation import ScopedValidator
 from agent.datastore.tree import Tree, TreeOps
 from agent.drivers.intent import DeviceIntent
@@ -217,9 +218,10 @@ class Datastore:
     # --- internals ----------------------------------------------------------------------
 
     def _checked(self, tree: Tree, what: str) -> Tree:
-        refusals = self.schema.refusals(tree)
-        if refusals:
-            listing = "; ".join(str(r) for r in refusals[:10])
+        problems = [str(r) for r in self.schema.refusals(tree)]
+        problems = problems or [v.message for v in quota_violations(tree)]
+        if problems:
+            listing = "; ".join(problems[:10])
             raise DatastoreError(ErrorKind.INVALID, f"{what} is not valid: {listing}")
         return tree
 
@@ -262,6 +264,9 @@ class Datastore:
         refusals = self._validator.refusals(base.tree, candidate, changes)
         if refusals:
             raise _refused(refusals, edits)
+        violations = quota_violations(candidate, changes)
+        if violations:
+            raise over_quota(violations, lambda where: _blame(edits, where))
         intents = self._intents_of(candidate)
         try:
             applied = self._devices.apply(base.intents, intents)

@@ -2,8 +2,9 @@
 
 A path under ``/ports/port[name=X]`` needs port X only, ``/slices/slice[name=S]`` slice S
 (its member ports and devices come with it), ``/platform/devices/device[name=D]`` device
-D; a missing or wildcard key means every entry of that list; the root and top-level
-wildcards mean everything.
+D, ``/tenants/tenant[name=T]`` tenant T (rendered from configuration, no driver read); a
+missing or wildcard key means every entry of that list; the root and top-level wildcards
+mean everything.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from agent.mapping.state_tree import ALL, Selection
 from agent.schema.path import ANY_DEPTH, ANY_ONE, DataPath, PathElem
 
 NOTHING: Final = frozenset[str]()
-EMPTY: Final = Selection(NOTHING, NOTHING, NOTHING)
+EMPTY: Final = Selection(NOTHING, NOTHING, NOTHING, NOTHING)
 
 
 def selection_for(path: DataPath) -> Selection:
@@ -24,14 +25,16 @@ def selection_for(path: DataPath) -> Selection:
         return ALL
     top = elems[0].name
     if top == "ports":
-        return Selection(NOTHING, _names(elems, 1, "port"), NOTHING)
+        return Selection(NOTHING, _names(elems, 1, "port"), NOTHING, NOTHING)
     if top == "slices":
-        return Selection(NOTHING, NOTHING, _names(elems, 1, "slice"))
+        return Selection(NOTHING, NOTHING, _names(elems, 1, "slice"), NOTHING)
+    if top == "tenants":
+        return Selection(NOTHING, NOTHING, NOTHING, _names(elems, 1, "tenant"))
     if top == "platform":
         devices = (
             _names(elems, 2, "device") if len(elems) > 1 and elems[1].name == "devices" else None
         )
-        return Selection(devices, NOTHING, NOTHING)
+        return Selection(devices, NOTHING, NOTHING, NOTHING)
     return EMPTY
 
 

@@ -30,7 +30,9 @@ from agent.gnmi.errors import GnmiError
 from agent.gnmi.pb import PathMsg, gnmi_pb2
 from agent.schema.path import ANY_DEPTH, ANY_ONE, DataPath, PathElem, PathSyntaxError
 
-EDGE_MODULES: Final = frozenset({"edge-types", "edge-platform", "edge-ports", "edge-slices"})
+EDGE_MODULES: Final = frozenset(
+    {"edge-types", "edge-platform", "edge-ports", "edge-slices", "edge-tenants"}
+)
 """Our YANG modules: accepted as origin and as element-name qualifiers."""
 
 DEFAULT_ORIGINS: Final = frozenset({"", "openconfig"})

@@ -10,7 +10,8 @@ types; it never imports a concrete driver family, the wire layer or YANG tooling
 - ``StateReader`` / ``render_state``: batched driver reads rendered as ``state``
   containers of the model (see ``oper_status`` for the status mapping).
 
-One module per subtree (``platform``, ``ports``, ``slices``) holds both directions.
+One module per subtree (``platform``, ``ports``, ``slices``, ``tenants``) holds both
+directions; ``tenants`` also computes what tenants use of their quotas.
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ from agent.drivers.units import GBPS
 PLATFORM = "edge-platform:platform"
 PORTS = "edge-ports:ports"
 SLICES = "edge-slices:slices"
+TENANTS = "edge-tenants:tenants"
 TYPES_MODULE = "edge-types"
 
 Entry = Mapping[str, Any]
@@ -45,6 +46,9 @@ PORT_DEFAULTS: Mapping[str, Any] = MappingProxyType(
 )
 SLICE_DEFAULTS: Mapping[str, Any] = MappingProxyType(
     {"enabled": True, "min-rate-bps": "0", "priority": 0}
+)
+TENANT_DEFAULTS: Mapping[str, Any] = MappingProxyType(
+    {"max-slices": 16, "max-subscriptions": 32, "max-set-rate": 10}
 )
 DEFAULT_DPU_MODE = "dpu"
 

@@ -5,7 +5,8 @@ per device, for all the ports and slices wanted); ``render_state`` turns a sampl
 running configuration into the configuration tree with a ``state`` container on every
 entry. Telemetry can keep a sample and render it as often as it likes. The per-entity
 renderers (``device_state``, ``port_state``, ``slice_state``, ``member_state``) are
-re-exported here.
+re-exported here. Tenants need no driver reads: their state comes from the running
+configuration and a ``TenantUsage`` provider (see ``mapping.tenants``).
 """
 
 from __future__ import annotations
@@ -22,11 +23,12 @@ from agent.drivers.errors import DriverError
 from agent.drivers.interface import CapabilityReporter, CounterReader
 from agent.drivers.interface import StateReader as DriverStateReader
 from agent.drivers.state import DeviceState, PortState, SliceState
-from agent.mapping.model import PLATFORM, PORTS, SLICES, Entry, entries
+from agent.mapping.model import PLATFORM, PORTS, SLICES, TENANTS, Entry, entries
 from agent.mapping.oper_status import PortOperStatus, port_oper_status, unreported_port_status
 from agent.mapping.platform import capabilities_state, device_state
 from agent.mapping.ports import port_counters_state, port_state
 from agent.mapping.slices import member_state, slice_counters_state, slice_state
+from agent.mapping.tenants import NO_USAGE, TenantUsage, render_tenants
 
 __all__ = [
     "ALL",
@@ -34,6 +36,7 @@ __all__ = [
     "ReadableDriver",
     "Selection",
     "StateReader",
+    "TenantUsage",
     "capabilities_state",
     "device_state",
     "member_state",
@@ -56,6 +59,7 @@ class Selection:
     devices: frozenset[str] | None = None
     ports: frozenset[str] | None = None
     slices: frozenset[str] | None = None
+    tenants: frozenset[str] | None = None
 
     @classmethod
     def only(
@@ -64,9 +68,10 @@ class Selection:
         devices: Iterable[str] = (),
         ports: Iterable[str] = (),
         slices: Iterable[str] = (),
+        tenants: Iterable[str] = (),
     ) -> Selection:
         """Exactly the named entities, nothing else."""
-        return cls(frozenset(devices), frozenset(ports), frozenset(slices))
+        return cls(frozenset(devices), frozenset(ports), frozenset(slices), frozenset(tenants))
 
 
 ALL = Selection()
@@ -105,14 +110,24 @@ class StateReader:
     it current as devices come and go. A device without a driver reads as UNKNOWN; a
     driver whose reads fail (closed, unreachable) leaves its ports UNKNOWN. Not to be
     confused with the drivers' ``StateReader`` role, which this class consumes.
+    ``usage`` supplies the tenants' runtime usage (default: zeros).
     """
 
-    def __init__(self, drivers: Mapping[str, ReadableDriver]) -> None:
+    def __init__(
+        self, drivers: Mapping[str, ReadableDriver], usage: TenantUsage | None = None
+    ) -> None:
         self._drivers = drivers
+        self._usage = usage or NO_USAGE
 
     def read(self, running: Entry, selection: Selection = ALL) -> dict[str, Any]:
         """The selected part of ``running`` with every entry's ``state`` filled in."""
-        return render_state(running, self.sample(running, selection), selection)
+        return self.render(running, self.sample(running, selection), selection)
+
+    def render(
+        self, running: Entry, readings: Mapping[str, DeviceReading], selection: Selection = ALL
+    ) -> dict[str, Any]:
+        """``render_state`` with this reader's tenant usage provider."""
+        return render_state(running, readings, selection, self._usage)
 
     def sample(self, running: Entry, selection: Selection = ALL) -> Mapping[str, DeviceReading]:
         """Reads, per device, what rendering ``selection`` of ``running`` needs.
@@ -152,10 +167,14 @@ class StateReader:
 
 
 def render_state(
-    running: Entry, readings: Mapping[str, DeviceReading], selection: Selection = ALL
+    running: Entry,
+    readings: Mapping[str, DeviceReading],
+    selection: Selection = ALL,
+    usage: TenantUsage = NO_USAGE,
 ) -> dict[str, Any]:
     """The selected entries of ``running``, each with its ``state`` container rendered from
-    ``readings`` (a device missing from it counts as having no driver).
+    ``readings`` (a device missing from it counts as having no driver); tenants' runtime
+    figures come from ``usage``.
 
     Entries are shallow copies: the ``config`` containers are shared with ``running``.
     """
@@ -182,6 +201,10 @@ def render_state(
     ]
     if slices:
         tree[SLICES] = {"slice": slices}
+
+    tenants = render_tenants(running, selection.tenants, usage)
+    if tenants:
+        tree[TENANTS] = {"tenant": tenants}
     return tree
 
 

@@ -55,7 +55,7 @@ class Flat:
         self.elems = elems
         self.info = info
         self.values = values
-        self.owner = owner  # key of the deepest list entry at or above it
+        self.owner = owner  # key of the deepest configured list entry at or above it
         self.entity = entity  # key of the outermost list entry above it
 
     @property
@@ -164,7 +164,7 @@ class Flattener:
                 here = (*elems, PathElem(name))
                 self._walk(value, child, key + _SEP + name, here, config, sample, owner, entity)
         elif action == _LIST and isinstance(value, list):
-            self._entries(value, child, key, elems, config, sample, entity)
+            self._entries(value, child, key, elems, config, sample, owner, entity)
 
     def _layout(self, info: NodeInfo, config: bool) -> dict[str, tuple[int, NodeInfo]] | None:
         """For a container whose leaf children are all of the kind being flattened (and
@@ -199,8 +199,12 @@ class Flattener:
         elems: tuple[PathElem, ...],
         config: bool,
         sample: StateSample,
+        owner: str | None,
         entity: str | None,
     ) -> None:
+        # entries of a config false list have no configuration of their own: they live
+        # as long as the configured entry above them
+        configured = info.config or owner is None
         names = info.keys
         single = names[0] if len(names) == 1 else None
         for entry in entries:
@@ -221,4 +225,5 @@ class Flattener:
             if outer is None:
                 outer = here
                 sample.entities[here] = DataPath(path)
-            self._walk(entry, info, here, path, config, sample, here, outer)
+            mine = here if configured else owner
+            self._walk(entry, info, here, path, config, sample, mine, outer)

@@ -1,4 +1,4 @@
-"""Which entities (devices, ports, slices) a change needs read from hardware."""
+"""Which entities (devices, ports, slices, tenants) a change needs read or rendered."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from agent.datastore.selection import EMPTY, NOTHING
-from agent.mapping.model import PLATFORM, PORTS, SLICES, entries
+from agent.mapping.model import PLATFORM, PORTS, SLICES, TENANTS, entries
 from agent.mapping.state_tree import ALL, Selection
+from agent.mapping.tenants import slice_tenant
 from agent.schema.path import DataPath, PathElem
 from agent.telemetry.flatten import path_key
 
@@ -18,27 +19,36 @@ def union(a: Selection, b: Selection) -> Selection:
     def both(x: frozenset[str] | None, y: frozenset[str] | None) -> frozenset[str] | None:
         return None if x is None or y is None else x | y
 
-    return Selection(both(a.devices, b.devices), both(a.ports, b.ports), both(a.slices, b.slices))
+    return Selection(
+        both(a.devices, b.devices),
+        both(a.ports, b.ports),
+        both(a.slices, b.slices),
+        both(a.tenants, b.tenants),
+    )
 
 
 def is_empty(selection: Selection) -> bool:
     return (
         selection.devices == NOTHING
         and selection.ports == NOTHING
-        and (selection.slices == NOTHING)
+        and selection.slices == NOTHING
+        and selection.tenants == NOTHING
     )
 
 
 class SiteIndex:
-    """Who is where in one running tree: ports per device, slices per port."""
+    """Who is where in one running tree: ports per device, slices per port, the tenant
+    of each slice."""
 
     def __init__(self, tree: Mapping[str, Any]) -> None:
         self.device_of: dict[str, str] = {}
         self.ports_of: dict[str, set[str]] = {}
         self.slices_of: dict[str, set[str]] = {}
         self.members_of: dict[str, list[str]] = {}
+        self.tenant_of: dict[str, str | None] = {}
         self.devices = [str(e["name"]) for e in entries(tree, PLATFORM, "devices", "device")]
-        self._keys: tuple[dict[str, str], dict[str, str], dict[str, str]] | None = None
+        self.tenants = [str(e["name"]) for e in entries(tree, TENANTS, "tenant")]
+        self._keys: tuple[dict[str, str], ...] | None = None
         for entry in entries(tree, PORTS, "port"):
             device = str((entry.get("config") or {}).get("device", ""))
             self.device_of[entry["name"]] = device
@@ -46,6 +56,7 @@ class SiteIndex:
         for entry in entries(tree, SLICES, "slice"):
             members = [str(m["port"]) for m in entries(entry, "members", "member")]
             self.members_of[entry["name"]] = members
+            self.tenant_of[entry["name"]] = slice_tenant(entry)
             for port in members:
                 self.slices_of.setdefault(port, set()).add(entry["name"])
 
@@ -53,12 +64,13 @@ class SiteIndex:
         """The ports and the slices they are members of."""
         names = frozenset(ports)
         slices = frozenset(s for p in names for s in self.slices_of.get(p, ()))
-        return Selection(NOTHING, names, slices)
+        return Selection(NOTHING, names, slices, NOTHING)
 
     def for_device(self, device: str) -> Selection:
         """A device, its ports and the slices that span them."""
         ports = self.ports_of.get(device, set())
-        return union(Selection(frozenset((device,)), NOTHING, NOTHING), self.for_ports(ports))
+        device_only = Selection(frozenset((device,)), NOTHING, NOTHING, NOTHING)
+        return union(device_only, self.for_ports(ports))
 
     def devices_reached(self, selection: Selection) -> set[str] | None:
         """The devices whose drivers a selection reads (None: possibly all of them)."""
@@ -85,11 +97,11 @@ class SiteIndex:
                 {d: _entity("platform", "devices", "device", d) for d in self.devices},
                 {p: _entity("ports", None, "port", p) for p in self.device_of},
                 {s: _entity("slices", None, "slice", s) for s in self.members_of},
+                {t: _entity("tenants", None, "tenant", t) for t in self.tenants},
             )
         out: list[str] = []
-        for names, keys in zip(
-            (selection.devices, selection.ports, selection.slices), self._keys, strict=True
-        ):
+        chosen = (selection.devices, selection.ports, selection.slices, selection.tenants)
+        for names, keys in zip(chosen, self._keys, strict=True):
             if names is None:
                 out += keys.values()
             else:
@@ -106,9 +118,11 @@ def _entity(top: str, middle: str | None, list_name: str, name: str) -> str:
 
 
 def touched(paths: Iterable[DataPath], index: SiteIndex) -> Selection:
-    """The entities whose state may change with changes at ``paths``."""
+    """The entities whose state may change with changes at ``paths``: a changed slice
+    changes its tenant's usage (every tenant's, when the slice went or changed tenant)."""
     ports: set[str] = set()
     slices: set[str] = set()
+    tenants: set[str] | None = set()
     selection = EMPTY
     for path in paths:
         elems = path.elems
@@ -122,6 +136,14 @@ def touched(paths: Iterable[DataPath], index: SiteIndex) -> Selection:
             ports.add(name)
         elif top == "slices" and name is not None:
             slices.add(name)
+            owner = index.tenant_of.get(name)
+            if name not in index.tenant_of or _names_tenant(elems):
+                tenants = None
+            elif owner is not None and tenants is not None:
+                tenants.add(owner)
+        elif top == "tenants" and name is not None:
+            if tenants is not None:
+                tenants.add(name)
         elif top == "platform" and len(elems) >= 3:
             device = dict(elems[2].keys).get("name")
             if device is not None:
@@ -129,4 +151,13 @@ def touched(paths: Iterable[DataPath], index: SiteIndex) -> Selection:
         else:
             return ALL
     selection = union(selection, index.for_ports(ports))
-    return union(selection, Selection(NOTHING, NOTHING, frozenset(slices)))
+    named = Selection(
+        NOTHING, NOTHING, frozenset(slices), None if tenants is None else frozenset(tenants)
+    )
+    return union(selection, named)
+
+
+def _names_tenant(elems: tuple[PathElem, ...]) -> bool:
+    """True for a change of (or above) a slice's ``config/tenant`` leaf."""
+    below = [e.name for e in elems[2:]]
+    return below in ([], ["config"], ["config", "tenant"])

@@ -65,7 +65,7 @@ def test_banner_tells_how_to_reach_the_agent(engine: SchemaEngine, tmp_path: Pat
     assert f"127.0.0.1:{agent.agent.port}" in text
     assert "(TLS)" in text
     assert "tls/ca.crt" in text
-    assert "9 devices, 26 ports, 3 slices" in text
+    assert "9 devices, 26 ports, 3 slices, 2 tenants" in text
     assert f'-p "$(cat {tmp_path / "state" / BOOTSTRAP_PASSWORD_FILE})"' in text
     commands = [line.strip() for line in text.splitlines() if "pygnmicli" in line]
     assert any(c.endswith("-o capabilities") for c in commands)

@@ -74,18 +74,23 @@ def test_state_reads_only_what_the_path_names(handler_and_reads) -> None:
     handler, reads = handler_and_reads
     response = get(handler, "/ports/port[name=tor-tf1/1]/state/oper-status")
     assert response.notification[0].update[0].val.json_val == b'"UP"'
-    assert reads == [Selection(NONE, frozenset({"tor-tf1/1"}), NONE)]
+    assert reads == [Selection(NONE, frozenset({"tor-tf1/1"}), NONE, NONE)]
 
 
 @pytest.mark.parametrize(
     ("text", "selection"),
     [
-        ("/ports/port[name=p1]/state", Selection(NONE, frozenset({"p1"}), NONE)),
-        ("/ports/port[name=*]/state", Selection(NONE, None, NONE)),
-        ("/ports", Selection(NONE, None, NONE)),
-        ("/slices/slice[name=embb]", Selection(NONE, NONE, frozenset({"embb"}))),
-        ("/platform/devices/device[name=d1]/state", Selection(frozenset({"d1"}), NONE, NONE)),
-        ("/platform/.../oper-status", Selection(None, NONE, NONE)),
+        ("/ports/port[name=p1]/state", Selection(NONE, frozenset({"p1"}), NONE, NONE)),
+        ("/ports/port[name=*]/state", Selection(NONE, None, NONE, NONE)),
+        ("/ports", Selection(NONE, None, NONE, NONE)),
+        ("/slices/slice[name=embb]", Selection(NONE, NONE, frozenset({"embb"}), NONE)),
+        (
+            "/platform/devices/device[name=d1]/state",
+            Selection(frozenset({"d1"}), NONE, NONE, NONE),
+        ),
+        ("/platform/.../oper-status", Selection(None, NONE, NONE, NONE)),
+        ("/tenants/tenant[name=t1]/state", Selection(NONE, NONE, NONE, frozenset({"t1"}))),
+        ("/tenants", Selection(NONE, NONE, NONE, None)),
         ("/", ALL),
         ("/.../state", ALL),
     ],

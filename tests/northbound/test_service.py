@@ -34,7 +34,13 @@ def test_capabilities(client_for, engine: SchemaEngine) -> None:
     ]
     models = {(m.name, m.organization, m.version) for m in response.supported_models}
     assert models == {(m.name, m.organization, m.revision) for m in engine.modules}
-    assert {m[0] for m in models} == {"edge-platform", "edge-ports", "edge-slices", "edge-types"}
+    assert {m[0] for m in models} == {
+        "edge-platform",
+        "edge-ports",
+        "edge-slices",
+        "edge-tenants",
+        "edge-types",
+    }
     assert all(m[1] and m[2] for m in models)
     # every authenticated role may ask, tenants included
     assert client_for("tenant-a").capabilities().gNMI_version == "0.10.0"

@@ -258,10 +258,16 @@ def test_leaf_types_for_encoders(engine: SchemaEngine) -> None:
 
 def test_modules_are_described_for_capabilities(engine: SchemaEngine) -> None:
     by_name = {m.name: m for m in engine.modules}
-    assert set(by_name) == {"edge-types", "edge-platform", "edge-ports", "edge-slices"}
-    assert all(
-        m.revision == "2026-11-26" and m.organization == "edge-agent" for m in by_name.values()
-    )
+    assert set(by_name) == {
+        "edge-types",
+        "edge-platform",
+        "edge-ports",
+        "edge-slices",
+        "edge-tenants",
+    }
+    assert all(m.organization == "edge-agent" for m in by_name.values())
+    assert by_name["edge-ports"].revision == "2026-11-26"
+    assert by_name["edge-tenants"].revision == by_name["edge-slices"].revision == "2026-12-04"
 
 
 def test_a_huge_bad_value_is_shortened_in_the_message(engine: SchemaEngine, site: Tree) -> None:

@@ -15,9 +15,15 @@ YANG = ROOT / "yang"
 MODULES = sorted(str(p) for p in YANG.glob("*.yang"))
 
 
-def test_the_four_modules_exist() -> None:
+def test_the_five_modules_exist() -> None:
     names = {p.rsplit("/", 1)[1] for p in MODULES}
-    assert names == {"edge-types.yang", "edge-platform.yang", "edge-ports.yang", "edge-slices.yang"}
+    assert names == {
+        "edge-types.yang",
+        "edge-platform.yang",
+        "edge-ports.yang",
+        "edge-slices.yang",
+        "edge-tenants.yang",
+    }
 
 
 def test_pyang_strict_reports_nothing() -> None:
