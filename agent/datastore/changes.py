@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from agent.datastore.diff import Change
@@ -14,12 +14,15 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class CommitEvent:
-    """One committed version: its changes against the previous one and the new tree."""
+    """One committed version: its changes against the previous one, the new tree and
+    the commit's meta as saved with it (``user``, ``tenant``, ``peer``, ``rpc``,
+    ``session`` for writes of a principal; ``rollback`` for a rollback the server made)."""
 
     version: int
     timestamp_ns: int
     changes: tuple[Change, ...]
     tree: dict[str, Any]
+    meta: Mapping[str, Any] = field(default_factory=dict)
 
 
 Listener = Callable[[CommitEvent], None]

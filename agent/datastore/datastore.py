@@ -36,6 +36,10 @@ log = logging.getLogger(__name__)
 
 DEFAULT_ROLLBACK_NS = 600 * 1_000_000_000  # the commit-confirmed spec's 10 minutes
 
+Authorizer = Callable[[Tree, Tree, Sequence[Change]], None]
+"""Checks a commit's diff (running tree, candidate tree, changes) before anything is
+validated or applied; raises DatastoreError (ErrorKind.DENIED) to refuse it."""
+
 
 @dataclass(frozen=True)
 class Running:
@@ -151,11 +155,13 @@ class Datastore:
         *,
         confirm: tuple[str, int] | None = None,
         meta: Mapping[str, Any] | None = None,
+        authorize: Authorizer | None = None,
     ) -> CommitResult:
         """Applies ``edits`` as one transaction; raises DatastoreError, nothing applied.
 
         ``confirm`` is (commit id, rollback timeout ns): the commit is reverted unless
         ``confirm_commit`` is called before the timeout (0 means the 10-minute default).
+        ``authorize`` sees the commit's diff first and may refuse it.
         """
         with self._lock:
             if self._pending is not None:
@@ -174,7 +180,7 @@ class Datastore:
                 pending = Pending(
                     confirm[0], base.version + 1, base.version, self._clock.now_ns() + timeout
                 )
-            return self._install(candidate, edits, meta or {}, pending)
+            return self._install(candidate, edits, meta or {}, pending, authorize)
 
     def confirm_commit(self, commit_id: str) -> Pending:
         """Keeps the pending commit ``commit_id``."""
@@ -256,11 +262,14 @@ class Datastore:
         edits: Sequence[Edit],
         meta: Mapping[str, Any],
         pending: Pending | None,
+        authorize: Authorizer | None = None,
     ) -> CommitResult:
         base = self._running
         changes = diff_trees(base.tree, candidate, self.schema.nav)
         if not changes and pending is None:
             return CommitResult(base.version, self._clock.now_ns(), ())
+        if authorize is not None:
+            authorize(base.tree, candidate, changes)
         refusals = self._validator.refusals(base.tree, candidate, changes)
         if refusals:
             raise _refused(refusals, edits)
@@ -297,16 +306,30 @@ class Datastore:
         now = self._clock.now_ns()
         self._running = Running(version, candidate, now, intents)
         self._pending = pending
-        self._feed.publish(CommitEvent(version, now, changes, candidate))
+        self._feed.publish(CommitEvent(version, now, changes, candidate, dict(meta)))
         return CommitResult(version, now, changes)
 
     def _rollback_to(self, version: int, *, reason: str) -> CommitResult:
+        """Reinstalls checkpoint ``version``. The pending commit (if any) is dropped only
+        once the rollback has been installed: when it fails, the commit stays pending
+        (and is persisted as pending), so the rollback is retried, never forgotten."""
         target = self._store.load_checkpoint(version).tree
+        try:
+            result = self._install(
+                target, [Edit.replace(DataPath.root(), target)], {"rollback": reason}, None
+            )
+        except DatastoreError:
+            if self._pending is not None:  # its devices hold the unconfirmed change
+                wanted = self._intents_of(target)
+                current = self._running.intents
+                self._devices.mark_degraded(
+                    name
+                    for name in current.keys() | wanted.keys()
+                    if current.get(name) != wanted.get(name)
+                )
+            raise
         self._pending = None
         self._store.clear_pending()
-        result = self._install(
-            target, [Edit.replace(DataPath.root(), target)], {"rollback": reason}, None
-        )
         return result
 
 

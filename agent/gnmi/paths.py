@@ -28,6 +28,7 @@ from typing import Final
 
 from agent.gnmi.errors import GnmiError
 from agent.gnmi.pb import PathMsg, gnmi_pb2
+from agent.schema.characters import character_problem, visible
 from agent.schema.path import ANY_DEPTH, ANY_ONE, DataPath, PathElem, PathSyntaxError
 
 EDGE_MODULES: Final = frozenset(
@@ -135,6 +136,9 @@ def _check_elem(name: str, keys: Mapping[str, str], where: str, limits: PathLimi
             raise _too_big(f"{where} key name", f"{limits.max_name_chars} characters")
         if len(value) > limits.max_key_bytes or len(value.encode()) > limits.max_key_bytes:
             raise _too_big(f"{where} key {key[:64]!r}", f"{limits.max_key_bytes} bytes")
+        problem = character_problem(value)
+        if problem is not None:
+            raise GnmiError.invalid_argument(f"{where} key {visible(key[:64])!r}: {problem}")
 
 
 def _too_big(what: str, limit: str) -> GnmiError:

@@ -50,6 +50,11 @@ class Access:
         same policy object; the view follows from the running version)."""
         return (self._principal.name, id(self._policy))
 
+    @property
+    def signature(self) -> tuple[object, ...]:
+        """Equal for accesses that see exactly the same (same policy, same view)."""
+        return (id(self._policy), self._principal, getattr(self._view, "signature", self._view))
+
     def project(self, tree: Tree) -> Tree:
         shown = self._view.project(tree)
         filtered = self._policy.filter(

@@ -87,6 +87,7 @@ class FullView:
     """The whole site (admins, operators)."""
 
     full = True
+    signature = "full"
 
     def project(self, tree: Tree) -> Tree:
         return tree
@@ -148,6 +149,11 @@ class TenantView:
         """The view of ``tenant`` over the configuration ``tree``."""
         ports = (str(e.get("name")) for e in _entries(tree, PORTS))
         return cls(tenant, Ownership.of(tree), ports)
+
+    @property
+    def signature(self) -> tuple[str, frozenset[str], frozenset[str]]:
+        """Views with equal signatures show the same entities."""
+        return (self.tenant, self.slices, self.ports)
 
     # --- reading --------------------------------------------------------------------
 

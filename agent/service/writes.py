@@ -228,6 +228,8 @@ class WriteService:
         meta = {"user": request.principal.name, "peer": request.peer, "rpc": request.rpc}
         if request.principal.tenant is not None:
             meta["tenant"] = request.principal.tenant
+        if request.session is not None:
+            meta["session"] = request.session
         try:
             result = self._datastore.commit(
                 edits,

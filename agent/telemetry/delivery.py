@@ -43,7 +43,10 @@ class Delivery:
         sent at once."""
         if session.view_of is None:
             return
+        before = session.visibility
         session.visibility = session.view_of(tree)
+        if before is not None and _signature(before) == _signature(session.visibility):
+            return  # nothing came into or went out of view
         gone: dict[DataPath, Watch] = {}
         for watch in session.watches:
             for group in [g for g in watch.groups if not session.sees(g.path)]:
@@ -166,3 +169,9 @@ def _entity_of(path: DataPath) -> DataPath:
         if elem.keys:
             return DataPath(path.elems[: depth + 1])
     return path
+
+
+def _signature(visibility: object) -> object:
+    """What a visibility depends on (equal signatures: equal visibility), or a fresh
+    object when it does not say (never equal)."""
+    return getattr(visibility, "signature", object())
