@@ -53,6 +53,7 @@ from agent.service.admission import AdmissionLimits
 from agent.service.core import CoreLimits, ServiceCore
 from agent.service.policy_file import PolicyStore
 from agent.service.policy_schema import schema_path_check
+from agent.service.usage import LiveUsage
 from agent.simulation import offer_demo_traffic
 from agent.site_file import default_site_path, read_config_file
 from agent.telemetry.service import TelemetryService
@@ -223,7 +224,8 @@ def build_agent(
     store = ConfigStore(state_dir, clock=clock)
     datastore = Datastore(schema, pool, store, clock)
     live = LiveDrivers(pool)
-    state = StateReader(live)
+    usage = LiveUsage()
+    state = StateReader(live, usage=usage)
     telemetry = TelemetryService(datastore, live, schema.nav, clock, reader=state, timer=timer)
     audit = AuditLog.in_state_dir(
         state_dir, max_bytes=settings.audit.max_bytes, keep=settings.audit.keep, clock=clock
@@ -252,6 +254,7 @@ def build_agent(
             rollback_retry_s=settings.commit_check_interval_s,
         ),
     )
+    usage.attach(telemetry.share_used, core.rates.rate)
     set_handler = SetHandler(core.writes, codec_schema, clock)
     servicer = GnmiServicer(
         capabilities=capability_response(schema.modules),

@@ -15,6 +15,7 @@ from typing import Any
 
 from agent.security.users import User
 from agent.service.access import AccessSource
+from agent.service.usage import share_name
 from agent.service.views import RunningSource, tenant_config, tenant_of
 from agent.telemetry import FairShare, ViewOf
 
@@ -52,6 +53,6 @@ class StreamScopes:
         quota = config.get("max-subscriptions", DEFAULT_MAX_SUBSCRIPTIONS)
 
         share = FairShare(
-            f"tenant {tenant!r}", max_streams=int(quota), max_paths=self._limits.paths_per_tenant
+            share_name(tenant), max_streams=int(quota), max_paths=self._limits.paths_per_tenant
         )
         return view_of, share

@@ -303,3 +303,17 @@ def test_policy_file_rules_apply_without_a_restart(client_for, state_dir) -> Non
     )
     assert code is grpc.StatusCode.PERMISSION_DENIED and "operator-a-fixed-priority" in details
     tenant.set(update=[("/slices/slice[name=embb]/config/description", b'"still fine"')])
+
+
+def test_a_tenants_usage_shows_its_streams_and_writes(client_for) -> None:
+    tenant = client_for("tenant-b")
+    tenant.set(update=[("/slices/slice[name=miot]/config/description", b'"counted"')])
+    got: list = []
+    call, _ = _stream(tenant, "/slices/slice/state", got, threading.Event())
+    try:
+        _wait(lambda: any(r.sync_response for r in got))
+        state = "/tenants/tenant[name=operator-b]/state"
+        usage = tree_of(client_for("admin").get(state))
+        assert usage["subscriptions"] == 1 and usage["set-rate"] >= 1 and usage["slices"] == 1
+    finally:
+        call.cancel()
