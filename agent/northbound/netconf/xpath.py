@@ -1,0 +1,127 @@
+"""Names of our YANG modules in XML, and data paths written as XPath.
+
+Every module has an XML namespace (its ``namespace`` statement) and a prefix (its
+``prefix`` statement): ``edge-ports`` is ``urn:edge-agent:yang:edge-ports`` with prefix
+``eport``. :class:`ModuleNames` holds them; :func:`instance_xpath` writes a DataPath as the
+absolute XPath that RFC 6241 wants in ``error-path``::
+
+    /eport:ports/eport:port[eport:name='tor-tf1/1']/eport:config/eport:mtu
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+from agent.schema.nav import NodeInfo, SchemaNavigator
+from agent.schema.path import DataPath
+
+
+@dataclass(frozen=True, slots=True)
+class ModuleName:
+    """One module as XML names it."""
+
+    name: str
+    namespace: str
+    prefix: str
+
+
+class ModuleNames:
+    """The namespace and prefix of each module, looked up either way.
+
+    Prefixes are the modules' own; when two modules declare the same prefix, the later
+    one (by name) gets a number appended so that every prefix names one namespace.
+    """
+
+    def __init__(self, modules: Iterable[ModuleName]) -> None:
+        by_name: dict[str, ModuleName] = {}
+        by_namespace: dict[str, ModuleName] = {}
+        taken: set[str] = set()
+        for module in sorted(modules, key=lambda m: m.name):
+            prefix, suffix = module.prefix, 1
+            while prefix in taken:
+                suffix += 1
+                prefix = f"{module.prefix}{suffix}"
+            taken.add(prefix)
+            unique = ModuleName(module.name, module.namespace, prefix)
+            by_name[unique.name] = unique
+            by_namespace[unique.namespace] = unique
+        self._by_name: Mapping[str, ModuleName] = MappingProxyType(by_name)
+        self._by_namespace: Mapping[str, ModuleName] = MappingProxyType(by_namespace)
+
+    @classmethod
+    def of(cls, engine: Any) -> ModuleNames:
+        """The names of the modules a SchemaEngine loaded (``prefix`` and ``namespace``
+        statements as yangson parsed them)."""
+        found: list[ModuleName] = []
+        for module_id, data in engine.model.schema_data.modules.items():
+            namespace = data.statement.find1("namespace")
+            prefix = data.statement.find1("prefix")
+            if namespace is None or prefix is None:
+                continue  # a submodule: its parent module names it
+            found.append(ModuleName(module_id[0], namespace.argument, prefix.argument))
+        return cls(found)
+
+    def __iter__(self) -> Iterator[ModuleName]:
+        return iter(self._by_name.values())
+
+    def by_name(self, module: str) -> ModuleName | None:
+        return self._by_name.get(module)
+
+    def by_namespace(self, namespace: str | None) -> ModuleName | None:
+        return self._by_namespace.get(namespace) if namespace else None
+
+    def namespace(self, module: str) -> str:
+        """The namespace of a module; KeyError for modules we do not have."""
+        return self._by_name[module].namespace
+
+    def prefix(self, module: str) -> str:
+        """The prefix of a module; KeyError for modules we do not have."""
+        return self._by_name[module].prefix
+
+    @property
+    def nsmap(self) -> dict[str, str]:
+        """Every prefix and its namespace (a fresh dict)."""
+        return {m.prefix: m.namespace for m in self._by_name.values()}
+
+
+def literal(text: str) -> str:
+    """``text`` as an XPath 1.0 string literal (``concat`` when it holds both quotes)."""
+    if "'" not in text:
+        return f"'{text}'"
+    if '"' not in text:
+        return f'"{text}"'
+    parts = text.split("'")
+    pieces = ', "\'", '.join(f"'{part}'" for part in parts)
+    return f"concat({pieces})"
+
+
+def instance_xpath(path: DataPath, names: ModuleNames, nav: SchemaNavigator) -> str:
+    """``path`` as an absolute XPath with module prefixes and key predicates (in the
+    list's key order). Steps the schema does not know keep their parent's module."""
+    if not path.elems:
+        return "/"
+    steps: list[str] = []
+    parent: NodeInfo | None = nav.root
+    module: str | None = None
+    for elem in path.elems:
+        info = nav.child(parent, elem.name, elem.module) if parent is not None else None
+        module = info.module if info is not None and info.module else (elem.module or module)
+        prefix = _prefix(names, module)
+        step = f"{prefix}{elem.name}"
+        keys = dict(elem.keys)
+        order = list(info.keys) if info is not None and info.keys else []
+        order += sorted(k for k in keys if k not in order)
+        for key in order:
+            if key in keys:
+                step += f"[{prefix}{key}={literal(keys[key])}]"
+        steps.append(step)
+        parent = info
+    return "/" + "/".join(steps)
+
+
+def _prefix(names: ModuleNames, module: str | None) -> str:
+    known = names.by_name(module) if module else None
+    return f"{known.prefix}:" if known is not None else ""
