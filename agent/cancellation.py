@@ -23,7 +23,7 @@ from typing import Final
 
 from agent.clock import Clock
 
-YIELD_EVERY: Final = 16
+YIELD_EVERY: Final = 4
 """Checkpoints between two offers of the interpreter lock."""
 
 

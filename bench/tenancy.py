@@ -9,9 +9,10 @@
 2. Views at scale (1,024 ports, 1,000 slices over 50 tenants): a Get of /slices as one
    tenant (20 slices in its view) next to the same Get as an admin (all 1,000).
 
-The agent is `edge-agent serve` (built by agent.app.build_agent) in its own process;
-clients are synchronous grpcio channels, the flood in processes of its own, so that no
-client shares the agent's interpreter lock.
+The agent is `edge-agent serve` (built by agent.app.build_agent) in its own process,
+pinned to half of the cores; the clients (synchronous grpcio channels; the flood in
+processes of its own, at a lower priority than the measuring client) run on the other
+half, as remote clients would: their CPU is not the agent's.
 
     python bench/tenancy.py [--quick]
 """
@@ -21,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
+import os
 import statistics
 import subprocess
 import sys
@@ -51,6 +53,23 @@ def path(text: str) -> gnmi_pb2.Path:
     for elem in DataPath.parse(text).elems:
         message.elem.add(name=elem.name, key=dict(elem.keys))
     return message
+
+
+def _cores() -> tuple[set[int], set[int]]:
+    """(the agent's cores, the clients' cores): the clients run on other cores than the
+    agent, as remote clients would; on one core, everything shares it."""
+    cores = sorted(os.sched_getaffinity(0))
+    if len(cores) < 2:
+        return set(cores), set(cores)
+    half = len(cores) // 2
+    return set(cores[:half]), set(cores[half:])
+
+
+AGENT_CPUS, CLIENT_CPUS = _cores()
+
+
+def _pin(cpus: set[int]) -> None:
+    os.sched_setaffinity(0, cpus)
 
 
 def percentile(samples: list[float], q: float) -> float:
@@ -98,6 +117,7 @@ def running(site: dict[str, Any], users: dict[str, tuple[Role, str | None]]) -> 
             [
                 str(EDGE_AGENT),
                 "serve",
+                "--no-netconf",
                 "--insecure",
                 "--listen",
                 "127.0.0.1:0",
@@ -109,6 +129,7 @@ def running(site: dict[str, Any], users: dict[str, tuple[Role, str | None]]) -> 
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
+            preexec_fn=lambda: _pin(AGENT_CPUS),
         )
         try:
             yield _address(process)
@@ -134,6 +155,8 @@ def flood(target: str, kind: str, seconds: float, counts: Any) -> None:
     """Tenant A's flood, in a process of its own: Sets or whole-view Gets, sent as
     prepared bytes and answered bytes left unparsed, so the flood costs this machine's
     cores as little as a remote client would."""
+    _pin(CLIENT_CPUS)
+    os.nice(10)  # the flood yields to the measuring client on the clients' core
     channel = grpc.insecure_channel(target, options=OPTIONS)
     method = "/gnmi.gNMI/Set" if kind == "set" else "/gnmi.gNMI/Get"
     call = channel.unary_unary(method, request_serializer=None, response_deserializer=None)
@@ -251,6 +274,7 @@ def views_at_scale(repeats: int) -> None:
 
 
 def main() -> None:
+    _pin(CLIENT_CPUS)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer samples")
     args = parser.parse_args()

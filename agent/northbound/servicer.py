@@ -111,6 +111,7 @@ class GnmiServicer(gnmi_pb2_grpc.gNMIServicer):  # type: ignore[misc]
         plan: SetPlan | None = None
         try:
             check_write(user)
+            await self._set.admit_rate(user)
             plan = await self._in_worker(user, context, lambda: self._set.plan(request))
         except GnmiError as err:
             failure = err

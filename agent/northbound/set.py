@@ -13,6 +13,7 @@ duration). union_replace is UNIMPLEMENTED.
 
 from __future__ import annotations
 
+import asyncio
 import enum
 from dataclasses import dataclass
 from typing import Any
@@ -31,8 +32,12 @@ from agent.schema.characters import visible
 from agent.schema.path import DataPath
 from agent.security.audit import AuditOperation
 from agent.service.errors import Kind, ServiceError
+from agent.service.rates import RateExceeded
 from agent.service.views import View
 from agent.service.writes import WriteRequest, WriteService
+
+MAX_REFUSAL_DELAY_S = 1.0
+"""The longest a refusal over a rate quota is held back."""
 
 
 class Operation(enum.IntEnum):
@@ -133,6 +138,16 @@ class SetHandler:
             raise err.with_context(where) from None
         return SetOperation(op, message, path, edit)
 
+    async def admit_rate(self, user: Any) -> None:
+        """Takes one write of the user's rate quota (before decoding); GnmiError when
+        it is used up, answered only once a token would be there again, so a client
+        retrying at once cannot turn refusals into a flood of their own."""
+        try:
+            self._writes.admit_rate(user)
+        except RateExceeded as err:
+            await asyncio.sleep(min(err.retry_after_s, MAX_REFUSAL_DELAY_S))
+            raise service_error(err) from None
+
     async def run(self, plan: SetPlan, user: Any, view: View, peer: str, rpc: str) -> SetOutcome:
         """Commits through the service core; raises GnmiError (nothing applied, audited)."""
         request = WriteRequest(
@@ -144,6 +159,7 @@ class SetHandler:
             commit=plan.extensions.commit,
             peer=peer,
             rpc=rpc,
+            rate_admitted=True,
         )
         try:
             outcome = await self._writes.write(request, _code_name)

@@ -8,6 +8,9 @@ never on the event loop. :class:`Admission` hands out the workers:
   everybody else;
 - when all workers are busy, waiting requests are served round-robin by user, not in
   arrival order, so a user with many queued requests cannot starve one with few;
+- a tenant's workers may use ``tenant_cpu`` of a core on average: past that its next
+  request waits until its use has decayed, so a tenant flooding heavy reads takes a
+  bounded share of the interpreter from the others;
 - at most ``queue_per_user`` requests of one user wait; more answer at once with
   :class:`AdmissionRefused` (RESOURCE_EXHAUSTED) naming the limit;
 - each request runs in a :class:`~agent.cancellation.WorkScope`: when the client
@@ -22,6 +25,8 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import math
+import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -31,6 +36,11 @@ from typing import TypeVar
 from agent.cancellation import CancelReason, WorkScope, running_in
 
 T = TypeVar("T")
+
+CPU_WINDOW_S = 1.0
+"""The time constant of a tenant's CPU use."""
+CPU_RECHECK_S = 0.02
+"""How soon waiting tenants over their CPU share are looked at again."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +52,9 @@ class AdmissionLimits:
     queue_per_user: int = 16
     per_tenant: int = 1
     """Workers all the users of one tenant hold together."""
+    tenant_cpu: float = 0.25
+    """Worker CPU time a tenant may use, in cores averaged over about a second; a
+    tenant over it waits until its use has decayed (like a cgroup CPU quota)."""
 
     def __post_init__(self) -> None:
         if min(self.workers, self.per_user, self.per_tenant) < 1 or self.queue_per_user < 0:
@@ -70,6 +83,8 @@ class Admission:
         self._active: dict[str, int] = {}
         self._waiting: OrderedDict[str, deque[asyncio.Future[None]]] = OrderedDict()
         self._tenants: set[str] = set()
+        self._cpu: dict[str, tuple[float, int]] = {}  # share -> (decayed CPU s, at ns)
+        self._wakeup: asyncio.TimerHandle | None = None
 
     @property
     def limits(self) -> AdmissionLimits:
@@ -99,16 +114,22 @@ class Admission:
         loop = asyncio.get_running_loop()
         context = contextvars.copy_context()
 
+        spent = [0]
+
         def in_scope() -> T:
-            with running_in(scope):
-                return work()
+            started = time.thread_time_ns()
+            try:
+                with running_in(scope):
+                    return work()
+            finally:
+                spent[0] = time.thread_time_ns() - started
 
         try:
             future = loop.run_in_executor(self._pool(), context.run, in_scope)
         except BaseException:
             self._release(user)
             raise
-        future.add_done_callback(lambda _f: self._release(user))
+        future.add_done_callback(lambda _f: self._release(user, spent[0]))
         try:
             return await asyncio.shield(future)
         except asyncio.CancelledError:
@@ -150,15 +171,30 @@ class Admission:
             raise
 
     def _free_for(self, user: str) -> bool:
-        return (
-            self._busy < self._limits.workers and self._active.get(user, 0) < self._limits.per_user
-        )
+        tenant = user in self._tenants
+        share = self._limits.per_tenant if tenant else self._limits.per_user
+        if self._busy >= self._limits.workers or self._active.get(user, 0) >= share:
+            return False
+        return not tenant or self._cpu_used(user) <= self._limits.tenant_cpu * CPU_WINDOW_S
+
+    def _cpu_used(self, user: str) -> float:
+        """The share's CPU seconds, decayed with time constant CPU_WINDOW_S."""
+        used, at = self._cpu.get(user, (0.0, 0))
+        if not used:
+            return 0.0
+        elapsed = (time.monotonic_ns() - at) / 1e9
+        return used * math.exp(-elapsed / CPU_WINDOW_S)
+
+    def _charge(self, user: str, spent_ns: int) -> None:
+        if user in self._tenants and spent_ns > 0:
+            self._cpu[user] = (self._cpu_used(user) + spent_ns / 1e9, time.monotonic_ns())
 
     def _grant(self, user: str) -> None:
         self._busy += 1
         self._active[user] = self._active.get(user, 0) + 1
 
-    def _release(self, user: str) -> None:
+    def _release(self, user: str, spent_ns: int = 0) -> None:
+        self._charge(user, spent_ns)
         self._busy -= 1
         left = self._active.get(user, 0) - 1
         if left > 0:
@@ -168,7 +204,18 @@ class Admission:
         self._dispatch()
 
     def _dispatch(self) -> None:
-        """Grants free workers to waiting users, round-robin."""
+        """Grants free workers to waiting users, round-robin; when only tenants over
+        their CPU share wait, looks again once their use has decayed."""
+        self._grant_waiting()
+        if self._waiting and self._busy < self._limits.workers and self._wakeup is None:
+            loop = asyncio.get_running_loop()
+            self._wakeup = loop.call_later(CPU_RECHECK_S, self._recheck)
+
+    def _recheck(self) -> None:
+        self._wakeup = None
+        self._dispatch()
+
+    def _grant_waiting(self) -> None:
         progressed = True
         while progressed and self._busy < self._limits.workers and self._waiting:
             progressed = False

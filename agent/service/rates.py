@@ -18,6 +18,14 @@ from agent.service.errors import Kind, ServiceError
 NS_PER_S = 1_000_000_000
 
 
+class RateExceeded(ServiceError):
+    """A write over its tenant's rate; ``retry_after_s``: when a token is there again."""
+
+    def __init__(self, message: str, *, retry_after_s: float) -> None:
+        super().__init__(Kind.EXHAUSTED, message)
+        self.retry_after_s = retry_after_s
+
+
 class Tenanted(Protocol):
     """A caller that may belong to a tenant."""
 
@@ -49,10 +57,10 @@ class RateLimiter:
             tokens = min(float(rate), tokens + (now - at) * rate / NS_PER_S)
             if tokens < 1.0:
                 self._buckets[tenant] = (tokens, now)
-                raise ServiceError(
-                    Kind.EXHAUSTED,
+                raise RateExceeded(
                     f"tenant {tenant!r} is over its max-set-rate quota of {rate} writes "
                     "per second; retry later",
+                    retry_after_s=(1.0 - tokens) / rate,
                 )
             self._buckets[tenant] = (tokens - 1.0, now)
             recent = [t for t in self._recent.get(tenant, []) if now - t < NS_PER_S]

@@ -138,6 +138,7 @@ class WriteRequest:
     peer: str = ""
     rpc: str = "write"
     session: str | None = None  # the writing session (datastore locks are per session)
+    rate_admitted: bool = False  # the northbound took the rate token before decoding
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,8 +192,8 @@ class WriteService:
         """Performs ``request``; raises ServiceError (nothing applied) on refusal. Both
         are audited."""
         try:
-            if self._rates is not None:  # refused before it waits for the lock
-                self._rates.admit(request.principal)
+            if not request.rate_admitted:  # refused before it waits for the lock
+                self.admit_rate(request.principal)
             async with self._lock.hold(_share_of(request.principal)):
                 self.locks.check_write(RUNNING, request.session)
                 self._arbiter.admit(request.arbitration)
@@ -206,6 +207,13 @@ class WriteService:
         if self._after_write is not None:
             self._after_write()
         return outcome
+
+    def admit_rate(self, principal: Caller) -> None:
+        """Takes one write of ``principal``'s rate quota or raises ServiceError
+        EXHAUSTED; northbounds call it before they decode a request, so a tenant over
+        its quota costs next to nothing."""
+        if self._rates is not None:
+            self._rates.admit(principal)
 
     def _perform(self, request: WriteRequest) -> WriteOutcome:
         commit = request.commit
