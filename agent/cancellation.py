@@ -24,7 +24,9 @@ from typing import Final
 from agent.clock import Clock
 
 YIELD_EVERY: Final = 4
-"""Checkpoints between two offers of the interpreter lock."""
+"""Checkpoints between two looks at the time since the last offer of the lock."""
+YIELD_AFTER_NS: Final = 50_000
+"""Work between two offers of the interpreter lock to other threads (50 us)."""
 
 
 class CancelReason(enum.Enum):
@@ -47,7 +49,15 @@ class WorkCancelled(Exception):
 class WorkScope:
     """The deadline and cancel flag of one request's work (thread-safe)."""
 
-    __slots__ = ("_budget_s", "_cancelled", "_checks", "_clock", "_deadline_ns", "_reason")
+    __slots__ = (
+        "_budget_s",
+        "_cancelled",
+        "_checks",
+        "_clock",
+        "_deadline_ns",
+        "_reason",
+        "_yielded_ns",
+    )
 
     def __init__(
         self,
@@ -62,6 +72,7 @@ class WorkScope:
         self._cancelled = threading.Event()
         self._reason: CancelReason | None = None
         self._checks = 0
+        self._yielded_ns = time.perf_counter_ns()
         now = clock.monotonic_ns()
         deadline: int | None = None
         if budget_s is not None:
@@ -89,13 +100,16 @@ class WorkScope:
         return False
 
     def check(self) -> None:
-        """Raises WorkCancelled when the scope has ended. Every YIELD_EVERY checks the
-        thread also offers the interpreter lock to others (the event loop above all),
-        so that a long request delays short ones by a slice, not by the interpreter's
-        switch interval at every step."""
+        """Raises WorkCancelled when the scope has ended. After every YIELD_AFTER_NS of
+        work the thread also offers the interpreter lock to others (the event loop
+        above all), so that a long request delays short ones by a slice, not by the
+        interpreter's switch interval at every step."""
         self._checks += 1
         if not self._checks % YIELD_EVERY:
-            time.sleep(0)
+            now = time.perf_counter_ns()
+            if now - self._yielded_ns >= YIELD_AFTER_NS:
+                time.sleep(0)
+                self._yielded_ns = now
         if self._cancelled.is_set():
             raise WorkCancelled(self._reason or CancelReason.CANCELLED)
         if self._deadline_ns is not None and self._clock.monotonic_ns() >= self._deadline_ns:
