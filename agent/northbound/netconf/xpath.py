@@ -10,10 +10,11 @@ absolute XPath that RFC 6241 wants in ``error-path``::
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Final
 
 from agent.schema.nav import NodeInfo, SchemaNavigator
 from agent.schema.path import DataPath
@@ -125,3 +126,71 @@ def instance_xpath(path: DataPath, names: ModuleNames, nav: SchemaNavigator) -> 
 def _prefix(names: ModuleNames, module: str | None) -> str:
     known = names.by_name(module) if module else None
     return f"{known.prefix}:" if known is not None else ""
+
+
+# --- XPath expressions over a data tree under one element ---------------------------------
+
+_TOKEN: Final = re.compile(
+    r"""\s+
+    | (?P<literal>"[^"]*"|'[^']*')
+    | (?P<number>\d+(?:\.\d*)?|\.\d+)
+    | (?P<symbol>//|::|\.\.|!=|<=|>=|[/.@,()\[\]|=<>+\-*])
+    | (?P<variable>\$[A-Za-z_][\w.\-]*(?::[A-Za-z_][\w.\-]*)?)
+    | (?P<name>[A-Za-z_][\w.\-]*(?::(?:\*|[A-Za-z_][\w.\-]*))?)
+    """,
+    re.VERBOSE,
+)
+_OPERAND_END: Final = frozenset({")", "]", ".", ".."})
+_OPERATOR_NAMES: Final = frozenset({"and", "or", "mod", "div"})
+
+
+class XPathSyntaxError(ValueError):
+    """Text that is not an XPath 1.0 expression."""
+
+
+def rooted(expression: str, root: str) -> str:
+    """``expression`` with every absolute location path starting at the element ``root``
+    (a name test, e.g. ``r:root``) instead of the document root.
+
+    NETCONF's XPath data model has all top-level data nodes as children of the root
+    node; an XML document has one root element. Evaluating ``rooted(e, "r:root")`` with
+    the data under an ``r:root`` element gives what ``e`` means over the data: ``/a/b``
+    becomes ``/r:root/a/b``, ``//x`` becomes ``/r:root//x`` and ``/`` alone ``/r:root``.
+    """
+    tokens: list[str] = []
+    kinds: list[str] = []
+    position = 0
+    while position < len(expression):
+        match = _TOKEN.match(expression, position)
+        if match is None:
+            raise XPathSyntaxError(f"unexpected {expression[position]!r} at offset {position}")
+        position = match.end()
+        if match.lastgroup is None:
+            continue  # blanks
+        tokens.append(match.group(match.lastgroup))
+        kinds.append(match.lastgroup)
+    out: list[str] = []
+    ended = False  # whether the previous token ends an operand
+    for index, (token, kind) in enumerate(zip(tokens, kinds, strict=True)):
+        following = tokens[index + 1] if index + 1 < len(tokens) else None
+        if token in ("/", "//") and not ended:
+            starts_step = following is not None and (
+                kinds[index + 1] == "name" or following in (".", "..", "@", "*")
+            )
+            if token == "//":
+                out.append(f"/{root}//")
+            else:
+                out.append(f"/{root}/" if starts_step else f"/{root}")
+            ended = False
+            continue
+        out.append(token)
+        if kind in ("literal", "number", "variable"):
+            ended = True
+        elif kind == "name":
+            operator = ended and token in _OPERATOR_NAMES
+            ended = not operator and following not in ("(", "::")
+        elif token == "*":
+            ended = not ended  # a name test after an operator, else multiplication
+        else:
+            ended = token in _OPERAND_END
+    return " ".join(out)
