@@ -47,11 +47,14 @@ lint: bootstrap
 	$(VENV)/bin/ruff format --check agent tests bench tools
 	$(VENV)/bin/mypy agent tools
 
-# The agent on the simulated site: TLS on 127.0.0.1:9339, state in ./state, and an admin
-# called "admin" and a tenant user "tenant-a" (tenant operator-a) on first start (passwords
-# generated into state/bootstrap-admin.password and state/bootstrap-tenant-a.password).
+# The agent on the simulated site: gNMI with TLS on 127.0.0.1:9339, NETCONF over SSH on
+# 127.0.0.1:8830 (an unprivileged port instead of 830, so no root is needed), state in
+# ./state, and an admin called "admin" and a tenant user "tenant-a" (tenant operator-a) on
+# first start (passwords generated into state/bootstrap-admin.password and
+# state/bootstrap-tenant-a.password).
+NETCONF_LISTEN ?= 127.0.0.1:8830
 run: bootstrap
-	$(VENV)/bin/edge-agent serve --state-dir state --bootstrap-admin admin --bootstrap-tenant tenant-a:operator-a --simulate-traffic $(RUN_ARGS)
+	$(VENV)/bin/edge-agent serve --state-dir state --bootstrap-admin admin --bootstrap-tenant tenant-a:operator-a --netconf-listen $(NETCONF_LISTEN) --simulate-traffic $(RUN_ARGS)
 
 bench: bootstrap
 	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done

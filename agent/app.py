@@ -1,9 +1,10 @@
 """The composition root: the one place where concrete classes are wired together.
 
 ``build_agent(settings)`` constructs the schema engine, the driver registry and device
-pool, persistence, the datastore, the state reader, users, the audit log, TLS material
-and the gNMI server; ``Agent.start``/``Agent.stop`` run them. Tests build the agent the
-same way (with a fake clock or cheap password hashing where they need them).
+pool, persistence, the datastore, the state reader, users, the audit log, TLS material,
+the gNMI server and the NETCONF server; ``Agent.start``/``Agent.stop`` run them. Tests
+build the agent the same way (with a fake clock or cheap password hashing where they
+need them).
 """
 
 from __future__ import annotations
@@ -35,6 +36,12 @@ from agent.memory import MemoryReclaimer
 from agent.northbound.capabilities import capability_response
 from agent.northbound.decoding import DecodingInterceptor
 from agent.northbound.get import GetHandler
+from agent.northbound.netconf.contracts import HandlerTable
+from agent.northbound.netconf.dispatch import Dispatcher
+from agent.northbound.netconf.registry import SessionLimits, SessionRegistry
+from agent.northbound.netconf.server import NetconfOptions, NetconfServer
+from agent.northbound.netconf.session_ops import session_operations
+from agent.northbound.netconf.sshkeys import authorized_key_files, ensure_host_key
 from agent.northbound.server import EXEMPT_METHODS, GnmiServer, TransportOptions
 from agent.northbound.servicer import GnmiServicer
 from agent.northbound.set import SetHandler
@@ -115,6 +122,7 @@ class Agent:
         set_handler: SetHandler,
         telemetry: TelemetryService,
         core: ServiceCore,
+        netconf: NetconfServer | None = None,
     ) -> None:
         self.settings = settings
         self.clock = clock
@@ -128,6 +136,7 @@ class Agent:
         self.set_handler = set_handler
         self.telemetry = telemetry
         self.core = core
+        self.netconf = netconf
         self.admission = core.admission
         self.bootstrap: Bootstrap | None = None
 
@@ -177,6 +186,14 @@ class Agent:
         except BaseException:
             await asyncio.to_thread(self.datastore.stop)
             raise
+        if self.netconf is not None:
+            try:
+                await self.netconf.start()
+            except BaseException:
+                await self.server.stop(0)
+                await self.telemetry.stop()
+                await asyncio.to_thread(self.datastore.stop)
+                raise
         self.core.start()
         return running
 
@@ -186,6 +203,8 @@ class Agent:
 
     async def stop(self) -> None:
         """Stops serving (in-flight RPCs get the grace period) and closes the drivers."""
+        if self.netconf is not None:
+            await self.netconf.stop()  # open sessions end, their locks are released
         await self.telemetry.stop()  # open Subscribe streams end at once with UNAVAILABLE
         await self.server.stop(self.settings.grpc.shutdown_grace_s)
         await self.core.stop()
@@ -213,7 +232,8 @@ def build_agent(
     state_dir = settings.state_dir
     ensure_dir(state_dir)
     client_ca = (settings.tls.client_ca,) if settings.tls.client_ca else ()
-    check_state_files(state_dir, users_file=settings.users_file, others=client_ca)
+    ssh_keys = authorized_key_files(state_dir) if settings.netconf.enabled else []
+    check_state_files(state_dir, users_file=settings.users_file, others=[*client_ca, *ssh_keys])
     users = UserStore(settings.users_file, scrypt=scrypt, recheck_s=0.5)
     users.refresh()  # a damaged users file stops the start here, before anything runs
     schema = schema or SchemaEngine()
@@ -288,6 +308,9 @@ def build_agent(
             min_client_ping_interval_ms=int(grpc_settings.min_client_ping_interval_s * 1000),
         ),
     )
+    netconf = _netconf_server(
+        settings, users=users, throttle=throttle, audit=audit, core=core, schema=schema, clock=clock
+    )
     return Agent(
         settings,
         clock=clock,
@@ -301,6 +324,51 @@ def build_agent(
         set_handler=set_handler,
         telemetry=telemetry,
         core=core,
+        netconf=netconf,
+    )
+
+
+def _netconf_server(
+    settings: Settings,
+    *,
+    users: UserStore,
+    throttle: LoginThrottle | None,
+    audit: AuditLog,
+    core: ServiceCore,
+    schema: SchemaEngine,
+    clock: Clock,
+) -> NetconfServer | None:
+    """The NETCONF server (None when switched off), sharing the users, the login
+    throttle, the audit log and the service core with gNMI."""
+    chosen = settings.netconf
+    if not chosen.enabled:
+        return None
+    registry = SessionRegistry(
+        clock,
+        SessionLimits(max_sessions=chosen.max_sessions, per_user=chosen.max_sessions_per_user),
+    )
+    # Each operation table joins here with the capabilities it adds to the hello.
+    tables: list[HandlerTable] = [session_operations(registry)]
+    capabilities: list[str] = []
+    return NetconfServer(
+        Dispatcher(tables),
+        users=users,
+        registry=registry,
+        host_key=ensure_host_key(settings.state_dir),
+        state_dir=settings.state_dir,
+        options=NetconfOptions(
+            host=chosen.listen.host,
+            port=chosen.listen.port,
+            max_message_bytes=chosen.max_message_bytes,
+            idle_timeout_s=chosen.idle_timeout_s,
+            login_timeout_s=chosen.login_timeout_s,
+            max_sessions=chosen.max_sessions,
+        ),
+        capabilities=capabilities,
+        modules=schema.modules,
+        throttle=throttle,
+        audit=audit,
+        release_locks=core.writes.locks.release_all,
     )
 
 

@@ -49,6 +49,15 @@ Example (every key shown with its default)::
     workers_per_user = 2               # one user holds at most this many at once
     queued_per_user = 16               # more waiting requests: RESOURCE_EXHAUSTED
     request_budget_s = 30.0            # worker time one request may take at most
+
+    [netconf]                          # NETCONF over SSH (docs/netconf.md)
+    enabled = true
+    listen = "127.0.0.1:830"           # the IANA port; below 1024 needs root
+    max_message_bytes = 67108864       # larger messages are answered with too-big
+    idle_timeout_s = 3600.0            # a session without traffic this long is closed
+    login_timeout_s = 30.0             # for the SSH login, then again for the hello
+    max_sessions = 64                  # connections at once (logged in or logging in)
+    max_sessions_per_user = 16
 """
 
 from __future__ import annotations
@@ -67,6 +76,7 @@ DEFAULT_STATE_DIR = Path("state")
 DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 DEFAULT_AUDIT_MAX_BYTES = 10 * 1024 * 1024
 DEFAULT_AUDIT_KEEP = 5
+DEFAULT_NETCONF_PORT = 830
 
 _T = TypeVar("_T")
 
@@ -183,6 +193,21 @@ class LimitSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class NetconfSettings:
+    """The NETCONF server (RFC 6241 over SSH, RFC 6242)."""
+
+    enabled: bool = True
+    listen: ListenAddress = field(
+        default_factory=lambda: ListenAddress(DEFAULT_HOST, DEFAULT_NETCONF_PORT)
+    )
+    max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES
+    idle_timeout_s: float = 3600.0
+    login_timeout_s: float = 30.0
+    max_sessions: int = 64
+    max_sessions_per_user: int = 16
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     """Everything ``edge-agent serve`` needs to know."""
 
@@ -198,6 +223,7 @@ class Settings:
     audit: AuditSettings = field(default_factory=AuditSettings)
     limits: LimitSettings = field(default_factory=LimitSettings)
     login_throttle: LoginThrottleSettings = field(default_factory=LoginThrottleSettings)
+    netconf: NetconfSettings = field(default_factory=NetconfSettings)
 
     @property
     def users_file(self) -> Path:
@@ -238,6 +264,7 @@ def settings_from_mapping(data: Mapping[str, Any], *, base_dir: Path) -> Setting
     audit_table = top.table("audit")
     limits_table = top.table("limits")
     throttle_table = top.table("login_throttle")
+    netconf_table = top.table("netconf")
     defaults = Settings()
     listen_text = top.get("listen", str, None)
     settings = Settings(
@@ -287,11 +314,37 @@ def settings_from_mapping(data: Mapping[str, Any], *, base_dir: Path) -> Setting
             max_lockout_s=throttle_table.positive("max_lockout_s", 300.0),
             reset_s=throttle_table.positive("reset_s", 900.0),
         ),
+        netconf=_netconf_settings(netconf_table),
     )
-    tables = (top, grpc_table, tls_table, users_table, audit_table, limits_table, throttle_table)
+    tables = (
+        top,
+        grpc_table,
+        tls_table,
+        users_table,
+        audit_table,
+        limits_table,
+        throttle_table,
+        netconf_table,
+    )
     for table in tables:
         table.refuse_unknown()
     return settings
+
+
+def _netconf_settings(table: _Table) -> NetconfSettings:
+    defaults = NetconfSettings()
+    listen_text = table.get("listen", str, None)
+    return NetconfSettings(
+        enabled=table.get("enabled", bool, True),
+        listen=ListenAddress.parse(listen_text) if listen_text is not None else defaults.listen,
+        max_message_bytes=table.positive_int("max_message_bytes", DEFAULT_MAX_MESSAGE_BYTES),
+        idle_timeout_s=table.positive("idle_timeout_s", defaults.idle_timeout_s),
+        login_timeout_s=table.positive("login_timeout_s", defaults.login_timeout_s),
+        max_sessions=table.positive_int("max_sessions", defaults.max_sessions),
+        max_sessions_per_user=table.positive_int(
+            "max_sessions_per_user", defaults.max_sessions_per_user
+        ),
+    )
 
 
 def parse_user_tenant(text: str) -> tuple[str, str]:

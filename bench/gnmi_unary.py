@@ -46,7 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from raw_grpc_baseline import SERVICE, measure_unary, raw_server
 
 from agent.app import build_agent
-from agent.config import ListenAddress, Settings, TlsSettings
+from agent.config import ListenAddress, NetconfSettings, Settings, TlsSettings
 from agent.gnmi.pb import gnmi_pb2, gnmi_pb2_grpc
 from agent.schema.path import DataPath
 from agent.security.users import Role
@@ -185,6 +185,7 @@ def main(argv: list[str] | None = None) -> int:
             state_dir=Path(tmp) / "state",
             site=site_file,
             tls=TlsSettings(insecure=True),
+            netconf=NetconfSettings(enabled=False),
         )
         agent = build_agent(settings)
         agent.users.add("bench", Role.ADMIN, PASSWORD)

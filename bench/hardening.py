@@ -92,6 +92,7 @@ def start_agent(state: Path) -> tuple[subprocess.Popen[str], str]:
         [
             str(EDGE_AGENT),
             "serve",
+            "--no-netconf",
             "--insecure",
             "--listen",
             "127.0.0.1:0",

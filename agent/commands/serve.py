@@ -1,8 +1,9 @@
-"""`edge-agent serve`: run the gNMI agent until SIGINT or SIGTERM.
+"""`edge-agent serve`: run the gNMI agent (and NETCONF over SSH) until SIGINT or SIGTERM.
 
 Settings come from the defaults, then the TOML file given with ``--config``, then the
-flags. On start it prints where it listens, the CA certificate clients must trust, who
-can log in and pygnmi commands that work as printed.
+flags. On start it prints where it listens, the CA certificate clients must trust, the
+SSH host key, who can log in and pygnmi and netconf-console2 commands that work as
+printed.
 
 When it cannot start (bad settings, unsafe file modes in the state directory, a damaged
 users file, a busy port, ...) it exits with 1 after one line on stderr and listens
@@ -29,6 +30,9 @@ from agent.datastore.datastore import Running
 from agent.datastore.errors import DatastoreError
 from agent.datastore.persist_errors import PersistenceError
 from agent.gnmi.pb import GNMI_VERSION
+from agent.northbound.netconf.contracts import NS_BASE, qname
+from agent.northbound.netconf.server import NetconfStartError
+from agent.northbound.netconf.sshkeys import HostKeyError
 from agent.northbound.server import ServerStartError
 from agent.security.errors import TlsMaterialError, UserDatabaseError, UserError
 from agent.security.state_files import StateFileError
@@ -47,8 +51,9 @@ def register(subparsers: Any) -> None:
     """Adds the ``serve`` command."""
     parser = subparsers.add_parser(
         "serve",
-        help="run the gNMI agent (TLS on 127.0.0.1:9339 by default)",
-        description="Run the gNMI agent on the configured site until SIGINT or SIGTERM.",
+        help="run the agent: gNMI (TLS, 127.0.0.1:9339) and NETCONF over SSH (127.0.0.1:830)",
+        description="Run the gNMI and NETCONF agent on the configured site until SIGINT or "
+        "SIGTERM.",
     )
     parser.add_argument("--config", type=Path, metavar="FILE", help="TOML settings file")
     parser.add_argument(
@@ -94,6 +99,15 @@ def register(subparsers: Any) -> None:
         help="create tenant user USER bound to TENANT if absent (password generated into "
         "STATE_DIR/bootstrap-USER.password); may be repeated",
     )
+    netconf = parser.add_mutually_exclusive_group()
+    netconf.add_argument(
+        "--netconf-listen",
+        metavar="HOST:PORT",
+        help="serve NETCONF over SSH there (default 127.0.0.1:830; port 0 picks a free one)",
+    )
+    netconf.add_argument(
+        "--no-netconf", action="store_true", default=None, help="do not serve NETCONF"
+    )
     parser.add_argument(
         "--simulate-traffic",
         action="store_true",
@@ -137,6 +151,16 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
             raise ConfigError(f"--bootstrap-tenant {err}") from None
         users = _replace(users, bootstrap_tenants=(*users.bootstrap_tenants, *pairs))
     changes["users"] = users
+    netconf = settings.netconf
+    if args.netconf_listen is not None:
+        try:
+            address = ListenAddress.parse(args.netconf_listen)
+        except ConfigError as err:
+            raise ConfigError(f"--netconf-listen: {err}") from None
+        netconf = _replace(netconf, enabled=True, listen=address)
+    if args.no_netconf:
+        netconf = _replace(netconf, enabled=False)
+    changes["netconf"] = netconf
     return settings.replace(tls=tls, **changes)
 
 
@@ -155,6 +179,8 @@ def run(args: argparse.Namespace) -> int:
         stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if settings.log_level != "debug":  # asyncssh logs every connection and login at info
+        logging.getLogger("asyncssh").setLevel(logging.WARNING)
     try:
         return asyncio.run(serve(settings))
     except KeyboardInterrupt:  # a second Ctrl-C during shutdown
@@ -164,6 +190,8 @@ def run(args: argparse.Namespace) -> int:
 START_ERRORS = (
     ConfigError,
     DatastoreError,
+    HostKeyError,
+    NetconfStartError,
     PersistenceError,
     PolicyFileError,
     ServerStartError,
@@ -259,6 +287,7 @@ def banner(
             f"  CA certificate {_shown(tls.ca_cert_path)} "
             f"(server certificate for {', '.join(tls.server_names)})"
         )
+    lines += _netconf_lines(agent)
     user, password = _login(agent, bootstrap)
     lines.append(f"  login          {user}")
     lines.append("Try it with pygnmi:")
@@ -287,8 +316,52 @@ def banner(
         lines.append("  " + _command([*words, "-o", "get", "-x", "/slices"]))
     if tls is not None and settings.tls.client_ca is not None:
         lines.append("  (mutual TLS: also pass your client certificate and key, -c CERT -k KEY)")
+    lines += _netconf_commands(agent, user, password)
     lines.append("Stop with Ctrl-C.")
     return "\n".join(lines)
+
+
+def _netconf_lines(agent: Agent) -> list[str]:
+    """Where NETCONF listens and its host key (nothing when NETCONF is off)."""
+    server = agent.netconf
+    if server is None:
+        return []
+    key = server.host_key
+    return [
+        f"  NETCONF        {server.address} over SSH (RFC 6242)",
+        f"  SSH host key   {key.algorithm} {key.fingerprint} ({_shown(key.path)})",
+    ]
+
+
+def _netconf_commands(agent: Agent, user: str, password: str) -> list[str]:
+    """netconf-console2 commands that work as printed (nothing when NETCONF is off)."""
+    server = agent.netconf
+    if server is None:
+        return []
+    host, port = _netconf_client_address(agent)
+    lines = ["Try NETCONF with netconf-console2:"]
+    base = [_netconf_console(), "--host", host, "--port", str(port), "-u", user, "-p", password]
+    examples = [["--hello"]]
+    if qname(NS_BASE, "get-config") in server.operations:
+        examples.append(["--get-config"])
+    for extra in examples:
+        lines.append("  " + _command(base + extra))
+    return lines
+
+
+def _netconf_client_address(agent: Agent) -> tuple[str, int]:
+    assert agent.netconf is not None
+    host = agent.settings.netconf.listen.host
+    if host in ("0.0.0.0", ""):
+        host = "127.0.0.1"
+    elif host == "::":
+        host = "::1"
+    return host, agent.netconf.port
+
+
+def _netconf_console() -> str:
+    candidate = Path(sys.executable).parent / "netconf-console2"
+    return _shown(candidate) if candidate.exists() else "netconf-console2"
 
 
 def _login(agent: Agent, bootstrap: Bootstrap | None) -> tuple[str, str]:

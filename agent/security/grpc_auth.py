@@ -31,19 +31,13 @@ from agent.security.credentials import (
 )
 from agent.security.errors import (
     AuthenticationError,
-    AuthFailure,
-    LoginThrottledError,
     UserDatabaseError,
 )
+from agent.security.password_login import password_login
 from agent.security.throttle import LoginThrottle
 from agent.security.users import User
 
 Behaviour = Callable[[Any, Any], Any]
-
-# Failures that tried a password, as opposed to requests without one.
-_GUESSES = frozenset({AuthFailure.BAD_PASSWORD, AuthFailure.UNKNOWN_USER})
-# How often a login waits to see whether the peer's checks in progress have ended.
-_BUSY_RETRY_S = 0.01
 
 
 class AuthInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
@@ -116,49 +110,16 @@ class AuthInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
 
     async def _password_login(self, credentials: PasswordCredentials, peer: str) -> User:
         """The user the password proves, consulting the throttle first if there is one."""
-        name, password = credentials.username, credentials.password
-        throttle = self._throttle
-        if throttle is None:
-            user = self._authenticator.cached_user(name, password)
-            # A cache miss runs scrypt: keep it off the event loop.
-            return user if user is not None else await asyncio.to_thread(self._verify, credentials)
-        host = peer_host(peer)
-        while True:
-            refusal = throttle.refusal(host, name)
-            if refusal is not None:
-                raise LoginThrottledError(refusal.message, refusal.retry_after_s, username=name)
-            user = self._authenticator.cached_user(name, password)
-            if user is not None:
-                throttle.succeeded(host, name)
-                return user
-            if throttle.start(host):
-                try:
-                    return await asyncio.to_thread(
-                        self._verify_counted, throttle, host, credentials
-                    )
-                finally:
-                    # On cancellation the check may still run on: its outcome is still
-                    # counted, and its answer never reaches the client.
-                    throttle.finish(host)
-            # As many checks in progress as the peer has failures left: wait for one.
-            await asyncio.sleep(_BUSY_RETRY_S)
+        return await password_login(
+            self._authenticator,
+            self._throttle,
+            peer_host(peer),
+            credentials.username,
+            credentials.password,
+        )
 
     def _verify(self, credentials: Credentials) -> User:
         return verify_credentials(self._authenticator, credentials)
-
-    def _verify_counted(
-        self, throttle: LoginThrottle, host: str, credentials: PasswordCredentials
-    ) -> User:
-        """Checks the password and tells the throttle the outcome (in a worker thread,
-        so the outcome counts even if the RPC is cancelled meanwhile)."""
-        try:
-            user = verify_credentials(self._authenticator, credentials)
-        except AuthenticationError as exc:
-            if exc.reason in _GUESSES:
-                throttle.failed(host, credentials.username)
-            raise
-        throttle.succeeded(host, credentials.username)
-        return user
 
     def _audit_refusal(
         self,

@@ -1,8 +1,9 @@
 """File modes in the state directory, checked before the agent uses anything in it.
 
 The rules look at mode bits only (not at who may actually open a file: root opens
-anything), for the state directory, the directories in it (``tls``, ``checkpoints``),
-every file in those, and the users file and client CA bundle wherever they are:
+anything), for the state directory, the directories in it (``tls``, ``checkpoints``,
+``ssh``, ...), every file in those, and the users file, the client CA bundle and the
+SSH ``authorized_keys`` files wherever they are (the caller passes them):
 
 - Writable by its group or by others: the start is refused. Someone else may already
   have changed what the agent would load (added an admin, replaced a key or a commit).
@@ -10,8 +11,8 @@ every file in those, and the users file and client CA bundle wherever they are:
   group and other write for a directory or an ordinary file (``chmod 755 state`` for a
   0777 state directory), ``chmod 600`` for a secret.
 - Secrets (the users file, ``bootstrap-admin.password``, ``tls/ca.key``,
-  ``tls/server.key``) readable by their group or by others: changed to 0600 with a
-  warning, and the agent starts. Whoever could read the file may hold password hashes
+  ``tls/server.key``, ``ssh/host-key``) readable by their group or by others: changed
+  to 0600 with a warning, and the agent starts. Whoever could read the file may hold password hashes
   or a private key, which the warning says.
 - Anything else may be readable by everyone (the certificates must be).
 
@@ -30,7 +31,13 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 
-SECRET_FILES = ("users.json", "bootstrap-admin.password", "tls/ca.key", "tls/server.key")
+SECRET_FILES = (
+    "users.json",
+    "bootstrap-admin.password",
+    "tls/ca.key",
+    "tls/server.key",
+    "ssh/host-key",
+)
 """Secrets, relative to the state directory."""
 SECRET_MODE = 0o600
 _GROUP_OR_OTHER_WRITE = stat.S_IWGRP | stat.S_IWOTH
@@ -157,6 +164,6 @@ def _judge(checked: _Checked) -> tuple[str | None, str | None]:
 def _advice(path: Path) -> str:
     if path.name.startswith("bootstrap-") and path.suffix == ".password":
         return "consider giving that bootstrap user a new password"
-    if path.suffix == ".key":
+    if path.suffix == ".key" or path.name == "host-key":
         return "whoever read it may hold the private key: consider the key exposed"
     return "whoever read it may hold the password hashes: consider new passwords"

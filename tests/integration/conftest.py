@@ -62,6 +62,8 @@ class AgentProcess:
             "serve",
             "--listen",
             "127.0.0.1:0",
+            "--netconf-listen",
+            "127.0.0.1:0",
             "--state-dir",
             str(self.state_dir),
             "--bootstrap-admin",

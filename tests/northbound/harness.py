@@ -18,7 +18,7 @@ import grpc
 
 from agent.app import Agent, build_agent
 from agent.clock import Clock
-from agent.config import ListenAddress, Settings, TlsSettings
+from agent.config import ListenAddress, NetconfSettings, Settings, TlsSettings
 from agent.datastore.datastore import Running
 from agent.gnmi.pb import gnmi_ext_pb2, gnmi_pb2, gnmi_pb2_grpc
 from agent.schema.engine import SchemaEngine
@@ -50,6 +50,7 @@ def agent_settings(state_dir: Path, *, insecure: bool = True, **changes: Any) ->
         state_dir=state_dir,
         tls=TlsSettings(insecure=insecure),
         commit_check_interval_s=0.05,
+        netconf=NetconfSettings(listen=ListenAddress("127.0.0.1", 0)),
     )
     return replace(settings, **changes)
 
