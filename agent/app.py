@@ -36,8 +36,16 @@ from agent.memory import MemoryReclaimer
 from agent.northbound.capabilities import capability_response
 from agent.northbound.decoding import DecodingInterceptor
 from agent.northbound.get import GetHandler
-from agent.northbound.netconf.contracts import HandlerTable
+from agent.northbound.netconf.codec import XmlCodec
+from agent.northbound.netconf.contracts import HandlerTable, NetconfEnv
 from agent.northbound.netconf.dispatch import Dispatcher
+from agent.northbound.netconf.errors import renderer
+from agent.northbound.netconf.monitoring import (
+    monitoring_capabilities,
+    monitoring_table,
+    state_elements,
+)
+from agent.northbound.netconf.reads import READ_CAPABILITIES, read_table
 from agent.northbound.netconf.registry import SessionLimits, SessionRegistry
 from agent.northbound.netconf.server import NetconfOptions, NetconfServer
 from agent.northbound.netconf.session_ops import session_operations
@@ -309,7 +317,14 @@ def build_agent(
         ),
     )
     netconf = _netconf_server(
-        settings, users=users, throttle=throttle, audit=audit, core=core, schema=schema, clock=clock
+        settings,
+        users=users,
+        throttle=throttle,
+        audit=audit,
+        core=core,
+        schema=schema,
+        clock=clock,
+        state=state,
     )
     return Agent(
         settings,
@@ -337,6 +352,7 @@ def _netconf_server(
     core: ServiceCore,
     schema: SchemaEngine,
     clock: Clock,
+    state: StateReader,
 ) -> NetconfServer | None:
     """The NETCONF server (None when switched off), sharing the users, the login
     throttle, the audit log and the service core with gNMI."""
@@ -347,9 +363,15 @@ def _netconf_server(
         clock,
         SessionLimits(max_sessions=chosen.max_sessions, per_user=chosen.max_sessions_per_user),
     )
+    env = NetconfEnv(core, schema, state, registry, tuple(schema.modules), clock)
+    codec = XmlCodec(schema)
     # Each operation table joins here with the capabilities it adds to the hello.
-    tables: list[HandlerTable] = [session_operations(registry)]
-    capabilities: list[str] = []
+    tables: list[HandlerTable] = [
+        session_operations(registry),
+        read_table(env, codec=codec, state_data=state_elements),
+        monitoring_table(env),
+    ]
+    capabilities: list[str] = [*READ_CAPABILITIES, *monitoring_capabilities(schema.modules)]
     return NetconfServer(
         Dispatcher(tables),
         users=users,
@@ -369,6 +391,7 @@ def _netconf_server(
         throttle=throttle,
         audit=audit,
         release_locks=core.writes.locks.release_all,
+        render_error=renderer(codec.names),
     )
 
 
