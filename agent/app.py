@@ -36,6 +36,7 @@ from agent.memory import MemoryReclaimer
 from agent.northbound.capabilities import capability_response
 from agent.northbound.decoding import DecodingInterceptor
 from agent.northbound.get import GetHandler
+from agent.northbound.netconf.candidate import CandidateReads
 from agent.northbound.netconf.codec import XmlCodec
 from agent.northbound.netconf.contracts import HandlerTable, NetconfEnv
 from agent.northbound.netconf.dispatch import Dispatcher
@@ -45,11 +46,12 @@ from agent.northbound.netconf.monitoring import (
     monitoring_table,
     state_elements,
 )
-from agent.northbound.netconf.reads import READ_CAPABILITIES, read_table
+from agent.northbound.netconf.reads import CANDIDATE_KEY, READ_CAPABILITIES, read_table
 from agent.northbound.netconf.registry import SessionLimits, SessionRegistry
 from agent.northbound.netconf.server import NetconfOptions, NetconfServer
 from agent.northbound.netconf.session_ops import session_operations
 from agent.northbound.netconf.sshkeys import authorized_key_files, ensure_host_key
+from agent.northbound.netconf.writes import WRITE_CAPABILITIES, write_table
 from agent.northbound.server import EXEMPT_METHODS, GnmiServer, TransportOptions
 from agent.northbound.servicer import GnmiServicer
 from agent.northbound.set import SetHandler
@@ -363,15 +365,28 @@ def _netconf_server(
         clock,
         SessionLimits(max_sessions=chosen.max_sessions, per_user=chosen.max_sessions_per_user),
     )
-    env = NetconfEnv(core, schema, state, registry, tuple(schema.modules), clock)
+    env = NetconfEnv(
+        core,
+        schema,
+        state,
+        registry,
+        tuple(schema.modules),
+        clock,
+        extras={CANDIDATE_KEY: CandidateReads(core.candidate)},
+    )
     codec = XmlCodec(schema)
     # Each operation table joins here with the capabilities it adds to the hello.
     tables: list[HandlerTable] = [
         session_operations(registry),
         read_table(env, codec=codec, state_data=state_elements),
         monitoring_table(env),
+        write_table(env, codec=codec),
     ]
-    capabilities: list[str] = [*READ_CAPABILITIES, *monitoring_capabilities(schema.modules)]
+    capabilities: list[str] = [
+        *READ_CAPABILITIES,
+        *WRITE_CAPABILITIES,
+        *monitoring_capabilities(schema.modules),
+    ]
     return NetconfServer(
         Dispatcher(tables),
         users=users,

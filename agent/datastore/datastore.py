@@ -27,6 +27,7 @@ from agent.datastore.quotas import over_quota, quota_violations
 from agent.datastore.scoped_validation import ScopedValidator
 from agent.datastore.tree import Tree, TreeOps
 from agent.drivers.intent import DeviceIntent
+from agent.drivers.problems import Problem
 from agent.mapping.intents import IntentBuilder
 from agent.schema.engine import SchemaEngine
 from agent.schema.path import DataPath
@@ -156,20 +157,28 @@ class Datastore:
         confirm: tuple[str, int] | None = None,
         meta: Mapping[str, Any] | None = None,
         authorize: Authorizer | None = None,
+        follows: str | None = None,
     ) -> CommitResult:
         """Applies ``edits`` as one transaction; raises DatastoreError, nothing applied.
 
         ``confirm`` is (commit id, rollback timeout ns): the commit is reverted unless
         ``confirm_commit`` is called before the timeout (0 means the 10-minute default).
         ``authorize`` sees the commit's diff first and may refuse it.
+
+        ``follows`` names the pending commit this one follows up (NETCONF confirmed
+        commits, RFC 6241 8.4): with ``confirm`` the commit stays pending under the new
+        id and deadline, still rolling back to what preceded the first one; without
+        ``confirm`` it is the confirming commit and the pending commit is kept.
         """
         with self._lock:
-            if self._pending is not None:
+            prior = self._pending
+            if prior is not None and follows != prior.commit_id:
                 raise DatastoreError(
                     ErrorKind.CONFLICT,
-                    f"commit {self._pending.commit_id!r} awaits confirmation: confirm or cancel "
-                    "it first",
+                    f"commit {prior.commit_id!r} awaits confirmation: confirm or cancel it first",
                 )
+            if follows is not None:
+                prior = self._check_pending(follows)
             if confirm is not None and not confirm[0]:
                 raise DatastoreError(ErrorKind.INVALID, "a confirmed commit needs an id")
             base = self._running
@@ -177,10 +186,32 @@ class Datastore:
             pending = None
             if confirm is not None:
                 timeout = confirm[1] or DEFAULT_ROLLBACK_NS
+                previous = prior.previous_version if prior is not None else base.version
                 pending = Pending(
-                    confirm[0], base.version + 1, base.version, self._clock.now_ns() + timeout
+                    confirm[0], base.version + 1, previous, self._clock.now_ns() + timeout
                 )
-            return self._install(candidate, edits, meta or {}, pending, authorize)
+            if prior is None:
+                return self._install(candidate, edits, meta or {}, pending, authorize)
+            return self._follow_up(prior, candidate, edits, meta or {}, pending, authorize)
+
+    def validate(
+        self, edits: Sequence[Edit], *, authorize: Authorizer | None = None
+    ) -> tuple[Change, ...]:
+        """Checks ``edits`` as ``commit`` would (staging, authorization, schema, quotas,
+        the drivers' validation) without applying or saving anything; returns the
+        changes they would make or raises the DatastoreError the commit would raise.
+        A pending commit-confirmed does not stop a validation."""
+        with self._lock:
+            base = self._running
+            candidate = self._stage(base.tree, edits)
+            changes = diff_trees(base.tree, candidate, self.schema.nav)
+            if not changes:
+                return ()
+            intents = self._checked_change(base, candidate, changes, edits, authorize)
+            problems = self._devices.validate(base.intents, intents)
+            if problems:
+                raise _hardware_refused(problems, edits)
+            return changes
 
     def confirm_commit(self, commit_id: str) -> Pending:
         """Keeps the pending commit ``commit_id``."""
@@ -268,24 +299,11 @@ class Datastore:
         changes = diff_trees(base.tree, candidate, self.schema.nav)
         if not changes and pending is None:
             return CommitResult(base.version, self._clock.now_ns(), ())
-        if authorize is not None:
-            authorize(base.tree, candidate, changes)
-        refusals = self._validator.refusals(base.tree, candidate, changes)
-        if refusals:
-            raise _refused(refusals, edits)
-        violations = quota_violations(candidate, changes)
-        if violations:
-            raise over_quota(violations, lambda where: _blame(edits, where))
-        intents = self._intents_of(candidate)
+        intents = self._checked_change(base, candidate, changes, edits, authorize)
         try:
             applied = self._devices.apply(base.intents, intents)
         except HardwareRefused as err:
-            first = err.problems[0]
-            where = _entity_path(first.kind, first.name)
-            message = "; ".join(str(p) for p in err.problems)
-            raise DatastoreError(
-                ErrorKind.HARDWARE, message, op_index=_blame(edits, where)
-            ) from None
+            raise _hardware_refused(err.problems, edits) from None
         except HardwareFailed as err:
             kind = ErrorKind.UNAVAILABLE if err.unavailable else ErrorKind.HARDWARE
             degraded = (
@@ -308,6 +326,52 @@ class Datastore:
         self._pending = pending
         self._feed.publish(CommitEvent(version, now, changes, candidate, dict(meta)))
         return CommitResult(version, now, changes)
+
+    def _checked_change(
+        self,
+        base: Running,
+        candidate: Tree,
+        changes: Sequence[Change],
+        edits: Sequence[Edit],
+        authorize: Authorizer | None,
+    ) -> Mapping[str, DeviceIntent]:
+        """Authorizes and validates a change (schema, quotas); its device intents."""
+        if authorize is not None:
+            authorize(base.tree, candidate, changes)
+        refusals = self._validator.refusals(base.tree, candidate, changes)
+        if refusals:
+            raise _refused(refusals, edits)
+        violations = quota_violations(candidate, changes)
+        if violations:
+            raise over_quota(violations, lambda where: _blame(edits, where))
+        return self._intents_of(candidate)
+
+    def _follow_up(
+        self,
+        prior: Pending,
+        candidate: Tree,
+        edits: Sequence[Edit],
+        meta: Mapping[str, Any],
+        pending: Pending | None,
+        authorize: Authorizer | None,
+    ) -> CommitResult:
+        """A commit while ``prior`` is pending: it stays pending as ``pending`` (None:
+        it is confirmed). Without changes only the pending record changes."""
+        base = self._running
+        if not diff_trees(base.tree, candidate, self.schema.nav):
+            if pending is None:
+                self._store.clear_pending()
+            else:
+                pending = Pending(
+                    pending.commit_id, prior.version, prior.previous_version, pending.deadline_ns
+                )
+                self._store.write_pending(_record(pending))
+            self._pending = pending
+            return CommitResult(base.version, self._clock.now_ns(), ())
+        result = self._install(candidate, edits, meta, pending, authorize)
+        if pending is None:
+            self._store.clear_pending()
+        return result
 
     def _rollback_to(self, version: int, *, reason: str) -> CommitResult:
         """Reinstalls checkpoint ``version``. The pending commit (if any) is dropped only
@@ -337,6 +401,13 @@ def _record(pending: Pending) -> PendingConfirm:
     return PendingConfirm(
         pending.commit_id, pending.version, pending.previous_version, pending.deadline_ns
     )
+
+
+def _hardware_refused(problems: Sequence[Problem], edits: Sequence[Edit]) -> DatastoreError:
+    first = problems[0]
+    where = _entity_path(first.kind, first.name)
+    message = "; ".join(str(p) for p in problems)
+    return DatastoreError(ErrorKind.HARDWARE, message, op_index=_blame(edits, where))
 
 
 def _entity_path(kind: str, name: str) -> DataPath:

@@ -128,6 +128,19 @@ class DevicePool:
             raise
         return AppliedChange(tuple(steps))
 
+    def validate(
+        self, old: Mapping[str, DeviceIntent], new: Mapping[str, DeviceIntent]
+    ) -> tuple[Problem, ...]:
+        """The problems (errors only) the drivers find in the change from ``old`` to
+        ``new``, nothing applied: what ``apply`` checks before it programs anything."""
+        steps = list(self._plan(old, new))
+        try:
+            return self._validate(steps)
+        finally:
+            for step in steps:
+                if step.created:
+                    step.driver.close()
+
     def keep(self, change: AppliedChange) -> None:
         """Makes a change permanent: registers new drivers, closes retired ones."""
         drivers = dict(self._drivers)

@@ -4,7 +4,8 @@ It holds the writer lock and master arbitration (:class:`WriteService`), the acc
 principals (their views narrowed by the policy: :class:`AccessSource`) and of their
 streams (:class:`StreamScopes`), the request
 workers with their fair shares (:class:`Admission`), per-tenant write rates, the
-commit-confirmed timer (:class:`ConfirmTimer`) and the audit log. Northbounds (gNMI
+commit-confirmed timer (:class:`ConfirmTimer`), the candidate configuration
+(:class:`Candidate`) and the audit log. Northbounds (gNMI
 now, NETCONF next) translate their protocol to and from it and map its error kinds
 (:mod:`agent.service.errors`) onto their codes once. ``agent.app`` builds it.
 """
@@ -18,6 +19,7 @@ from agent.datastore.datastore import Datastore
 from agent.security.audit import AuditLog
 from agent.service.access import AccessSource
 from agent.service.admission import Admission, AdmissionLimits
+from agent.service.candidate import Candidate
 from agent.service.confirm import ConfirmTimer
 from agent.service.fair_lock import FairLock
 from agent.service.policy_file import PolicyStore
@@ -63,6 +65,7 @@ class ServiceCore:
         self.writes = WriteService(
             datastore, audit, clock, rates=self.rates, after_write=self._written
         )
+        self.candidate = Candidate(datastore, datastore.schema.nav)  # NETCONF :candidate
         self.confirm = ConfirmTimer(
             datastore,
             self.writes.lock,

@@ -9,7 +9,8 @@ the one writer lock:
 3. the principal's view turns the edits into edits of the whole site (a tenant's edits
    are evaluated in its view) and authorizes the commit's diff;
 4. the datastore commits (validation, quotas, hardware, all or nothing), or performs
-   the commit-confirmed action asked for;
+   the commit-confirmed action asked for, or (``validate_only``) checks the commit
+   without applying anything;
 5. the outcome or the refusal is written to the audit log (user, tenant, peer, paths,
    result, version), refusals with the names outside the caller's view removed.
 """
@@ -47,11 +48,17 @@ class CommitAction(enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class CommitRequest:
-    """A commit-confirmed request: id, action and rollback duration (0: default)."""
+    """A commit-confirmed request: id, action and rollback duration (0: default).
+
+    NETCONF's confirmed commits (RFC 6241 8.4) add two forms: COMMIT with ``follows``
+    (the id of the pending commit) is a follow-up confirmed commit, which stays pending
+    under ``commit_id``; CONFIRM with edits commits them and confirms the pending commit.
+    """
 
     commit_id: str
     action: CommitAction
     rollback_ns: int = 0
+    follows: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +113,15 @@ class Committer(Protocol):
         confirm: tuple[str, int] | None = None,
         meta: Any = None,
         authorize: Callable[[Tree, Tree, Sequence[Change]], None] | None = None,
+        follows: str | None = None,
     ) -> CommitResult: ...
+
+    def validate(
+        self,
+        edits: Sequence[Edit],
+        *,
+        authorize: Callable[[Tree, Tree, Sequence[Change]], None] | None = None,
+    ) -> tuple[Change, ...]: ...
 
     def confirm_commit(self, commit_id: str) -> Pending: ...
 
@@ -139,6 +154,7 @@ class WriteRequest:
     rpc: str = "write"
     session: str | None = None  # the writing session (datastore locks are per session)
     rate_admitted: bool = False  # the northbound took the rate token before decoding
+    validate_only: bool = False  # check everything a commit would, apply nothing
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,7 +211,8 @@ class WriteService:
             if not request.rate_admitted:  # refused before it waits for the lock
                 self.admit_rate(request.principal)
             async with self._lock.hold(_share_of(request.principal)):
-                self.locks.check_write(RUNNING, request.session)
+                if not request.validate_only:  # a validation changes nothing
+                    self.locks.check_write(RUNNING, request.session)
                 self._arbiter.admit(request.arbitration)
                 outcome = await asyncio.to_thread(self._perform, request)
         except ServiceError as err:
@@ -204,7 +221,7 @@ class WriteService:
             self._record(request, outcome_kind, code_of(err.kind), err.message, None)
             raise err from None
         self._record(request, Outcome.OK, code_of(None), outcome.summary, outcome.version)
-        if self._after_write is not None:
+        if self._after_write is not None and not request.validate_only:
             self._after_write()
         return outcome
 
@@ -217,6 +234,8 @@ class WriteService:
 
     def _perform(self, request: WriteRequest) -> WriteOutcome:
         commit = request.commit
+        if commit is not None and commit.action is CommitAction.CONFIRM and request.edits:
+            return self._commit(request, confirm=None, follows=commit.commit_id)
         if commit is not None and commit.action is not CommitAction.COMMIT:
             if request.edits:
                 raise ServiceError(
@@ -225,14 +244,35 @@ class WriteService:
             return self._commit_action(commit)
         if not request.edits and commit is None:
             return WriteOutcome(None, self._clock.now_ns(), "nothing to change")
-        running = self._datastore.running
+        if request.validate_only:
+            return self._validate(request)
+        confirm = (commit.commit_id, commit.rollback_ns) if commit is not None else None
+        return self._commit(
+            request, confirm=confirm, follows=commit.follows if commit is not None else None
+        )
+
+    def _site_edits(self, request: WriteRequest) -> tuple[list[Edit], list[int]]:
         try:
-            edits, sources = request.view.site_edits(
-                self._datastore.ops, running.tree, request.edits
+            return request.view.site_edits(
+                self._datastore.ops, self._datastore.running.tree, request.edits
             )
         except DatastoreError as err:
             raise from_datastore(err) from None
-        confirm = (commit.commit_id, commit.rollback_ns) if commit is not None else None
+
+    def _validate(self, request: WriteRequest) -> WriteOutcome:
+        edits, sources = self._site_edits(request)
+        try:
+            changes = self._datastore.validate(edits, authorize=request.view.authorize)
+        except DatastoreError as err:
+            raise _refusal(err, sources) from None
+        summary = f"valid: {len(changes)} changes checked, nothing applied"
+        return WriteOutcome(None, self._clock.now_ns(), summary)
+
+    def _commit(
+        self, request: WriteRequest, *, confirm: tuple[str, int] | None, follows: str | None
+    ) -> WriteOutcome:
+        commit = request.commit
+        edits, sources = self._site_edits(request)
         meta = {"user": request.principal.name, "peer": request.peer, "rpc": request.rpc}
         if request.principal.tenant is not None:
             meta["tenant"] = request.principal.tenant
@@ -244,17 +284,17 @@ class WriteService:
                 confirm=confirm,
                 meta=meta,
                 authorize=request.view.authorize,
+                follows=follows,
             )
         except DatastoreError as err:
-            index = err.op_index
-            if index is not None and 0 <= index < len(sources):
-                index = sources[index]
-            raise ServiceError(from_datastore(err).kind, err.message, op_index=index) from None
+            raise _refusal(err, sources) from None
         if not result.changes and commit is None:
             summary = f"no change (version {result.version})"
         else:
             summary = f"committed version {result.version}"
-            if commit is not None:
+            if commit is not None and confirm is None:
+                summary += f", confirming commit {commit.commit_id!r}"
+            elif commit is not None:
                 summary += f" awaiting confirmation of commit {commit.commit_id!r}"
         return WriteOutcome(result.version, result.timestamp_ns, summary)
 
@@ -300,6 +340,15 @@ class WriteService:
             tenant=principal.tenant,
             version=version,
         )
+
+
+def _refusal(err: DatastoreError, sources: Sequence[int]) -> ServiceError:
+    """The ServiceError of a datastore refusal, its operation mapped back through
+    ``sources`` (site edit -> request operation)."""
+    index = err.op_index
+    if index is not None and 0 <= index < len(sources):
+        index = sources[index]
+    return ServiceError(from_datastore(err).kind, err.message, op_index=index)
 
 
 def _share_of(principal: Caller) -> str:
