@@ -86,13 +86,23 @@ def scalar_python_value(typed: TypedValueMsg, where: DataPath) -> object:
     if kind == "float_val":
         return _decimal_from_float(float32_text(typed.float_val), where)
     if kind == "decimal_val":
-        return Decimal(typed.decimal_val.digits).scaleb(-typed.decimal_val.precision)
+        precision = typed.decimal_val.precision
+        if precision > MAX_DECIMAL_PRECISION:  # YANG decimal64 has 1..18 fraction digits
+            raise GnmiError.invalid_argument(
+                f"{path_text(where)}: decimal_val precision {precision} is above "
+                f"{MAX_DECIMAL_PRECISION}"
+            )
+        return Decimal(typed.decimal_val.digits).scaleb(-precision)
     if kind in ("json_val", "json_ietf_val"):
         raise GnmiError.invalid_argument(
             f"{path_text(where)}: JSON is not allowed inside a leaf-list"
         )
     value: object = getattr(typed, kind)
     return value
+
+
+MAX_DECIMAL_PRECISION = 18
+"""The most fraction digits a YANG decimal64 has (RFC 7950 9.3.4)."""
 
 
 def _scalar(kind: LeafType, value: object, decimal_val: bool) -> TypedValueMsg:

@@ -318,3 +318,10 @@ def test_a_cancelled_or_expired_get_frees_its_worker(big_agent: AgentThread) -> 
         _wait_idle(big_agent, 0.6)
     finally:
         reader.close()
+
+
+def test_a_decimal_val_with_an_absurd_precision_is_invalid(admin: Client) -> None:
+    value = gnmi_pb2.TypedValue(decimal_val=gnmi_pb2.Decimal64(digits=1, precision=2**32 - 1))
+    update = gnmi_pb2.Update(path=path("/ports/port[name=tor-tf1/1]/config/mtu"), val=value)
+    code, details = _details(lambda: admin.set_request(gnmi_pb2.SetRequest(update=[update])))
+    assert code is grpc.StatusCode.INVALID_ARGUMENT and "precision" in details
