@@ -46,6 +46,7 @@ from agent.northbound.netconf.monitoring import (
     monitoring_table,
     state_elements,
 )
+from agent.northbound.netconf.notifications import NotificationService
 from agent.northbound.netconf.reads import CANDIDATE_KEY, READ_CAPABILITIES, read_table
 from agent.northbound.netconf.registry import SessionLimits, SessionRegistry
 from agent.northbound.netconf.server import NetconfOptions, NetconfServer
@@ -365,6 +366,7 @@ def _netconf_server(
         clock,
         SessionLimits(max_sessions=chosen.max_sessions, per_user=chosen.max_sessions_per_user),
     )
+    announced: list[str] = []  # the hello's capabilities, for /netconf-state
     env = NetconfEnv(
         core,
         schema,
@@ -372,22 +374,28 @@ def _netconf_server(
         registry,
         tuple(schema.modules),
         clock,
-        extras={CANDIDATE_KEY: CandidateReads(core.candidate)},
+        extras={
+            CANDIDATE_KEY: CandidateReads(core.candidate),
+            "capabilities": lambda: tuple(announced),
+        },
     )
     codec = XmlCodec(schema)
+    notifications = NotificationService(env, codec=codec)
     # Each operation table joins here with the capabilities it adds to the hello.
     tables: list[HandlerTable] = [
         session_operations(registry),
         read_table(env, codec=codec, state_data=state_elements),
         monitoring_table(env),
         write_table(env, codec=codec),
+        notifications.table,
     ]
     capabilities: list[str] = [
         *READ_CAPABILITIES,
         *WRITE_CAPABILITIES,
         *monitoring_capabilities(schema.modules),
+        *notifications.capabilities,
     ]
-    return NetconfServer(
+    server = NetconfServer(
         Dispatcher(tables),
         users=users,
         registry=registry,
@@ -408,6 +416,8 @@ def _netconf_server(
         release_locks=core.writes.locks.release_all,
         render_error=renderer(codec.names),
     )
+    announced.extend(server.capabilities)
+    return server
 
 
 def _login_throttle(settings: Settings, clock: Clock) -> LoginThrottle | None:

@@ -122,9 +122,6 @@ def _text(element: Any) -> str:
     return etree.tostring(element).decode()
 
 
-@pytest.mark.xfail(
-    reason="get-config projects the candidate with the tenant's view of running", strict=True
-)
 def test_a_tenant_reads_its_new_slice_in_the_candidate(harness: WritesHarness) -> None:
     harness.call(
         edit(

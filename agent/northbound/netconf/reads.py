@@ -231,8 +231,12 @@ class Reads:
         flt: Filter | None,
         mode: WithDefaults,
     ) -> Element:
-        access = self._env.core.access.of(context.user)
-        tree = candidate if candidate is not None else self._env.core.datastore.running.tree
+        running = self._env.core.datastore.running.tree
+        tree = candidate if candidate is not None else running
+        if candidate is not None:  # the caller's view of the candidate itself
+            access = self._env.core.access.over(context.user, candidate)
+        else:
+            access = self._env.core.access.of(context.user)
         tree = access.project(tree)
         paths = flt.paths() if flt is not None else None
         return self._data(tree, flt, paths, mode, [], config_only=True)
