@@ -18,9 +18,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import statistics
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -31,10 +29,10 @@ import grpc
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from served import served
+
 from agent.gnmi.pb import gnmi_pb2, gnmi_pb2_grpc
 
-ROOT = Path(__file__).resolve().parents[1]
-EDGE_AGENT = Path(sys.executable).with_name("edge-agent")
 USERS = {"admin": ("admin", "admin-password"), "reader": ("read-only", "reader-password")}
 OPTIONS = [("grpc.max_send_message_length", -1), ("grpc.max_receive_message_length", -1)]
 LEAF = gnmi_pb2.GetRequest(
@@ -72,52 +70,6 @@ def rss_mib(pid: int) -> float:
     raise RuntimeError("no VmRSS")
 
 
-def start_agent(state: Path) -> tuple[subprocess.Popen[str], str]:
-    for name, (role, password) in USERS.items():
-        subprocess.run(
-            [
-                *(str(EDGE_AGENT), "user", "add", name),
-                "--role",
-                role,
-                "--password-stdin",
-                "--state-dir",
-                str(state),
-            ],
-            input=password + "\n",
-            text=True,
-            check=True,
-            capture_output=True,
-        )
-    process = subprocess.Popen(
-        [
-            str(EDGE_AGENT),
-            "serve",
-            "--no-netconf",
-            "--insecure",
-            "--listen",
-            "127.0.0.1:0",
-            "--state-dir",
-            str(state),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        cwd=ROOT,
-    )
-    assert process.stdout is not None
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if not line:
-            break
-        if line.startswith("edge-agent") and " on 127.0.0.1:" in line:
-            port = line.split(" on 127.0.0.1:")[1].split()[0]
-            threading.Thread(target=process.stdout.read, daemon=True).start()  # drain
-            return process, f"127.0.0.1:{int(port)}"
-    process.kill()
-    raise RuntimeError("the agent did not report its address")
-
-
 def timed(call: Callable[[], Any], count: int) -> list[float]:
     samples = []
     for _ in range(count):
@@ -133,96 +85,90 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer samples")
     args = parser.parse_args()
     repeats, leaf_calls = (3, 200) if args.quick else (7, 1000)
-    with tempfile.TemporaryDirectory() as tmp:
-        process, target = start_agent(Path(tmp) / "state")
-        try:
-            channel = grpc.insecure_channel(target, options=OPTIONS)
-            stub = gnmi_pb2_grpc.gNMIStub(channel)
-            print(f"edge-agent hardening, default site, {target}, Python {sys.version.split()[0]}")
-            for _ in range(50):
-                stub.Get(LEAF, metadata=metadata("admin"), timeout=30)
+    accounts = {name: (role, password, None) for name, (role, password) in USERS.items()}
+    with served(accounts) as agent:
+        target, pid = agent.gnmi, agent.pid
+        channel = grpc.insecure_channel(target, options=OPTIONS)
+        stub = gnmi_pb2_grpc.gNMIStub(channel)
+        print(f"edge-agent hardening, default site, {target}, Python {sys.version.split()[0]}")
+        for _ in range(50):
+            stub.Get(LEAF, metadata=metadata("admin"), timeout=30)
 
-            print("\nGet with N '...' elements (ms, median)   CONFIG    ALL   vs one '...'")
-            base = {}
-            for data_type, label in ((1, "CONFIG"), (0, "ALL")):
-                request = dots(1, data_type)
-                base[label] = statistics.median(
-                    timed(lambda r=request: stub.Get(r, metadata=metadata("reader")), repeats)
-                )
-            for count in (1, 8, 16, 64, 3000):
-                row = {}
-                for data_type, label in ((1, "CONFIG"), (0, "ALL")):
-                    request = dots(count, data_type)
-                    row[label] = statistics.median(
-                        timed(
-                            lambda r=request: stub.Get(r, metadata=metadata("reader"), timeout=60),
-                            repeats,
-                        )
-                    )
-                ratio = max(row["CONFIG"] / base["CONFIG"], row["ALL"] / base["ALL"])
-                print(f"  N = {count:>5}{row['CONFIG']:>26.2f} {row['ALL']:>6.2f}   {ratio:.2f}x")
-
-            def admin_leaf() -> Any:
-                return stub.Get(LEAF, metadata=metadata("admin"), timeout=30)
-
-            alone = timed(admin_leaf, leaf_calls)
-            stop = threading.Event()
-            heavy_done = [0]
-
-            def flood() -> None:
-                request = dots(16, 0)
-                while not stop.is_set():
-                    try:
-                        stub.Get(request, metadata=metadata("reader"), timeout=60)
-                        heavy_done[0] += 1
-                    except grpc.RpcError:
-                        pass
-
-            floods = [threading.Thread(target=flood, daemon=True) for _ in range(8)]
-            for thread in floods:
-                thread.start()
-            time.sleep(0.5)
-            loaded = timed(admin_leaf, leaf_calls)
-            stop.set()
-            for thread in floods:
-                thread.join(60)
-            p50a, p99a = statistics.median(alone), percentile(alone, 99)
-            p50l, p99l = statistics.median(loaded), percentile(loaded, 99)
-            print("\nadmin Get one leaf (ms)             p50     p99")
-            print(f"  alone                        {p50a:>7.2f} {p99a:>7.2f}")
-            print(
-                f"  reader runs 8 heavy Gets     {p50l:>7.2f} {p99l:>7.2f}"
-                f"   ratio {p50l / p50a:.1f}x / {p99l / p99a:.1f}x"
-                f"   ({heavy_done[0]} heavy Gets answered meanwhile)"
+        print("\nGet with N '...' elements (ms, median)   CONFIG    ALL   vs one '...'")
+        base = {}
+        for data_type, label in ((1, "CONFIG"), (0, "ALL")):
+            request = dots(1, data_type)
+            base[label] = statistics.median(
+                timed(lambda r=request: stub.Get(r, metadata=metadata("reader")), repeats)
             )
+        for count in (1, 8, 16, 64, 3000):
+            row = {}
+            for data_type, label in ((1, "CONFIG"), (0, "ALL")):
+                request = dots(count, data_type)
+                row[label] = statistics.median(
+                    timed(
+                        lambda r=request: stub.Get(r, metadata=metadata("reader"), timeout=60),
+                        repeats,
+                    )
+                )
+            ratio = max(row["CONFIG"] / base["CONFIG"], row["ALL"] / base["ALL"])
+            print(f"  N = {count:>5}{row['CONFIG']:>26.2f} {row['ALL']:>6.2f}   {ratio:.2f}x")
 
-            before = rss_mib(process.pid)
-            big = []
-            for i in range(8):
-                request = gnmi_pb2.GetRequest()
-                request.CopyFrom(LEAF)
-                request.path[0].elem[1].key["name"] = chr(ord("a") + i) * (32 * 1024 * 1024)
-                big.append(stub.Get.future(request, metadata=metadata("reader"), timeout=120))
-            codes = []
-            for future in big:
+        def admin_leaf() -> Any:
+            return stub.Get(LEAF, metadata=metadata("admin"), timeout=30)
+
+        alone = timed(admin_leaf, leaf_calls)
+        stop = threading.Event()
+        heavy_done = [0]
+
+        def flood() -> None:
+            request = dots(16, 0)
+            while not stop.is_set():
                 try:
-                    future.result()
-                    codes.append("OK")
-                except grpc.RpcError as err:
-                    codes.append(err.code().name)
-            after = rss_mib(process.pid)
-            time.sleep(2.0)
-            settled = rss_mib(process.pid)
-            print("\nRSS around 8 Gets with 32 MiB keys (MiB)")
-            print(f"  before {before:.0f}, after the replies {after:.0f}, 2 s later {settled:.0f}")
-            print(f"  (+{settled - before:.0f} MiB; answers: {', '.join(sorted(set(codes)))})")
-            channel.close()
-        finally:
-            process.terminate()
+                    stub.Get(request, metadata=metadata("reader"), timeout=60)
+                    heavy_done[0] += 1
+                except grpc.RpcError:
+                    pass
+
+        floods = [threading.Thread(target=flood, daemon=True) for _ in range(8)]
+        for thread in floods:
+            thread.start()
+        time.sleep(0.5)
+        loaded = timed(admin_leaf, leaf_calls)
+        stop.set()
+        for thread in floods:
+            thread.join(60)
+        p50a, p99a = statistics.median(alone), percentile(alone, 99)
+        p50l, p99l = statistics.median(loaded), percentile(loaded, 99)
+        print("\nadmin Get one leaf (ms)             p50     p99")
+        print(f"  alone                        {p50a:>7.2f} {p99a:>7.2f}")
+        print(
+            f"  reader runs 8 heavy Gets     {p50l:>7.2f} {p99l:>7.2f}"
+            f"   ratio {p50l / p50a:.1f}x / {p99l / p99a:.1f}x"
+            f"   ({heavy_done[0]} heavy Gets answered meanwhile)"
+        )
+
+        before = rss_mib(pid)
+        big = []
+        for i in range(8):
+            request = gnmi_pb2.GetRequest()
+            request.CopyFrom(LEAF)
+            request.path[0].elem[1].key["name"] = chr(ord("a") + i) * (32 * 1024 * 1024)
+            big.append(stub.Get.future(request, metadata=metadata("reader"), timeout=120))
+        codes = []
+        for future in big:
             try:
-                process.wait(15)
-            except subprocess.TimeoutExpired:
-                process.kill()
+                future.result()
+                codes.append("OK")
+            except grpc.RpcError as err:
+                codes.append(err.code().name)
+        after = rss_mib(pid)
+        time.sleep(2.0)
+        settled = rss_mib(pid)
+        print("\nRSS around 8 Gets with 32 MiB keys (MiB)")
+        print(f"  before {before:.0f}, after the replies {after:.0f}, 2 s later {settled:.0f}")
+        print(f"  (+{settled - before:.0f} MiB; answers: {', '.join(sorted(set(codes)))})")
+        channel.close()
 
 
 if __name__ == "__main__":

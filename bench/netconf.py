@@ -20,11 +20,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import statistics
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -39,11 +36,12 @@ from netconf_client.ncclient import Manager
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from served import served
+
 from agent.gnmi.pb import gnmi_pb2, gnmi_pb2_grpc
 from agent.schema.path import DataPath
 from agent.sitegen import scaled_site
 
-EDGE_AGENT = Path(sys.executable).with_name("edge-agent")
 PASSWORD = "bench-password"
 OPTIONS = [("grpc.max_send_message_length", -1), ("grpc.max_receive_message_length", -1)]
 NS_PORTS = "urn:edge-agent:yang:edge-ports"
@@ -72,60 +70,8 @@ def timed(call: Callable[[], Any], count: int) -> list[float]:
 
 @contextmanager
 def agent(ports: int) -> Iterator[tuple[str, int]]:
-    with tempfile.TemporaryDirectory() as tmp:
-        site = Path(tmp) / "site.json"
-        site.write_text(json.dumps(scaled_site(ports)))
-        state = Path(tmp) / "state"
-        subprocess.run(
-            [
-                str(EDGE_AGENT),
-                "user",
-                "add",
-                "bench",
-                "--role",
-                "admin",
-                "--password-stdin",
-                "--state-dir",
-                str(state),
-            ],
-            input=PASSWORD + "\n",
-            text=True,
-            check=True,
-            capture_output=True,
-        )
-        process = subprocess.Popen(
-            [
-                str(EDGE_AGENT),
-                "serve",
-                "--insecure",
-                "--listen",
-                "127.0.0.1:0",
-                "--netconf-listen",
-                "127.0.0.1:0",
-                "--state-dir",
-                str(state),
-                "--site",
-                str(site),
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        try:
-            gnmi, netconf = "", 0
-            assert process.stdout is not None
-            for line in process.stdout:
-                if line.startswith("edge-agent") and " on 127.0.0.1:" in line:
-                    gnmi = "127.0.0.1:" + line.split(" on 127.0.0.1:")[1].split()[0]
-                if "NETCONF" in line and "over SSH" in line:
-                    netconf = int(line.split("127.0.0.1:")[1].split()[0])
-                if line.startswith("Stop with"):
-                    break
-            threading.Thread(target=process.stdout.read, daemon=True).start()
-            yield gnmi, netconf
-        finally:
-            process.terminate()
-            process.wait(30)
+    with served({"bench": ("admin", PASSWORD, None)}, site=scaled_site(ports), netconf=True) as up:
+        yield up.gnmi, up.netconf
 
 
 class RawEcho:

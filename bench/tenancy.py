@@ -24,10 +24,7 @@ import json
 import multiprocessing
 import os
 import statistics
-import subprocess
 import sys
-import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -38,13 +35,14 @@ import grpc
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from served import served
+
 from agent.gnmi.pb import gnmi_pb2, gnmi_pb2_grpc
 from agent.schema.path import DataPath
 from agent.security.users import Role
 from agent.site_file import default_site_path
 from agent.sitegen import scaled_site
 
-EDGE_AGENT = Path(sys.executable).with_name("edge-agent")
 OPTIONS = [("grpc.max_send_message_length", -1), ("grpc.max_receive_message_length", -1)]
 
 
@@ -97,58 +95,10 @@ class Client:
 
 @contextmanager
 def running(site: dict[str, Any], users: dict[str, tuple[Role, str | None]]) -> Iterator[str]:
-    """`edge-agent serve` (which builds the agent with agent.app.build_agent) in its own
-    process, so that the clients here do not share its interpreter lock."""
-    with tempfile.TemporaryDirectory() as tmp:
-        site_file = Path(tmp) / "site.json"
-        site_file.write_text(json.dumps(site))
-        state = Path(tmp) / "state"
-        for name, (role, tenant) in users.items():
-            subprocess.run(
-                [str(EDGE_AGENT), "user", "add", name, "--role", role.value, "--password-stdin"]
-                + ["--state-dir", str(state)]
-                + (["--tenant", tenant] if tenant else []),
-                input=f"{name}-pw\n",
-                text=True,
-                check=True,
-                capture_output=True,
-            )
-        process = subprocess.Popen(
-            [
-                str(EDGE_AGENT),
-                "serve",
-                "--no-netconf",
-                "--insecure",
-                "--listen",
-                "127.0.0.1:0",
-                "--state-dir",
-                str(state),
-                "--site",
-                str(site_file),
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            preexec_fn=lambda: _pin(AGENT_CPUS),
-        )
-        try:
-            yield _address(process)
-        finally:
-            process.terminate()
-            try:
-                process.wait(30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-
-
-def _address(process: subprocess.Popen[str]) -> str:
-    assert process.stdout is not None
-    for line in process.stdout:
-        if line.startswith("edge-agent") and " on 127.0.0.1:" in line:
-            port = int(line.split(" on 127.0.0.1:")[1].split()[0])
-            threading.Thread(target=process.stdout.read, daemon=True).start()  # drain
-            return f"127.0.0.1:{port}"
-    raise RuntimeError("the agent did not start")
+    """The agent pinned to the agent's cores, with ``users`` (password: NAME-pw)."""
+    accounts = {name: (role.value, f"{name}-pw", tenant) for name, (role, tenant) in users.items()}
+    with served(accounts, site=site, preexec=lambda: _pin(AGENT_CPUS)) as agent:
+        yield agent.gnmi
 
 
 def flood(target: str, kind: str, seconds: float, counts: Any) -> None:
