@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 from lxml import etree
-from netconf_client.connect import connect_ssh
 from netconf_client.ncclient import Manager
 
 from agent.app import LiveDrivers
@@ -28,7 +27,8 @@ from agent.northbound.netconf.server import NetconfOptions, NetconfServer
 from agent.northbound.netconf.session_ops import session_operations
 from agent.northbound.netconf.sshkeys import ensure_host_key
 from agent.schema.engine import SchemaEngine
-from tests.northbound.harness import USERS, AgentThread, Client, agent_settings
+from tests.netconf.ssh_client import open_manager
+from tests.northbound.harness import AgentThread, Client, agent_settings
 
 NC = "urn:ietf:params:xml:ns:yang:ietf-netconf-notifications"
 TIMEOUT = 20
@@ -90,15 +90,7 @@ class Served:
 
     def manager(self, user: str = "admin") -> Manager:
         assert self.server is not None
-        session = connect_ssh(
-            host="127.0.0.1",
-            port=self.server.port,
-            username=user,
-            password=USERS[user][0],
-            initial_timeout=TIMEOUT,
-            general_timeout=TIMEOUT,
-        )
-        made = Manager(session, timeout=TIMEOUT)
+        made = open_manager(self.server.port, user, timeout=TIMEOUT)
         self.managers.append(made)
         return made
 

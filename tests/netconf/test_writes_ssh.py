@@ -10,14 +10,14 @@ from pathlib import Path
 
 import grpc
 import pytest
-from netconf_client.connect import connect_ssh
 from netconf_client.error import RpcError as ClientRpcError
 from netconf_client.ncclient import Manager
 
 from agent.northbound.netconf.writes import WRITE_CAPABILITIES
 from agent.schema.engine import SchemaEngine
+from tests.netconf.ssh_client import open_manager
 from tests.netconf.test_writes_harness import NS_PORTS, NS_SLICES, mtu_config
-from tests.northbound.harness import USERS, AgentThread, Client, agent_settings, code_of
+from tests.northbound.harness import AgentThread, Client, agent_settings, code_of
 
 TIMEOUT = 20
 MTU = "/ports/port[name=tor-tf1/1]/config/mtu"
@@ -34,15 +34,7 @@ class Agent:
     def manager(self, user: str = "admin") -> Manager:
         netconf = self.thread.agent.netconf
         assert netconf is not None
-        session = connect_ssh(
-            host="127.0.0.1",
-            port=netconf.port,
-            username=user,
-            password=USERS[user][0],
-            initial_timeout=TIMEOUT,
-            general_timeout=TIMEOUT,
-        )
-        made = Manager(session, timeout=TIMEOUT)
+        made = open_manager(netconf.port, user, timeout=TIMEOUT)
         self.managers.append(made)
         return made
 

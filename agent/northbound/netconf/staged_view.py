@@ -50,14 +50,10 @@ def replacement(access: Any, target: Tree, source: Tree, *, writable_only: bool)
     return Edit.replace(DataPath.root(), value)
 
 
-class ReplaceView:
-    """The caller's access, with the site edits that make its view of the site hold
-    ``source`` (see :func:`replacement`), computed on the tree the commit starts from."""
+class _AccessView:
+    """A view that is the caller's access in everything but ``site_edits``."""
 
-    def __init__(self, access: Any, source: Tree, *, writable_only: bool) -> None:
-        self._access = access
-        self._source = source
-        self._writable_only = writable_only
+    _access: Any
 
     @property
     def full(self) -> bool:
@@ -69,12 +65,6 @@ class ReplaceView:
     def visible(self, path: DataPath) -> bool:
         return bool(self._access.visible(path))
 
-    def site_edits(
-        self, ops: TreeOps, tree: Tree, edits: Sequence[Edit]
-    ) -> tuple[list[Edit], list[int]]:
-        edit = replacement(self._access, tree, self._source, writable_only=self._writable_only)
-        return self._access.site_edits(ops, tree, [edit])  # type: ignore[no-any-return]
-
     def authorize(self, before: Tree, after: Tree, changes: Sequence[Change]) -> None:
         self._access.authorize(before, after, changes)
 
@@ -82,7 +72,23 @@ class ReplaceView:
         return self._access.redact(message)  # type: ignore[no-any-return]
 
 
-class EditConfigView:
+class ReplaceView(_AccessView):
+    """The caller's access, with the site edits that make its view of the site hold
+    ``source`` (see :func:`replacement`), computed on the tree the commit starts from."""
+
+    def __init__(self, access: Any, source: Tree, *, writable_only: bool) -> None:
+        self._access = access
+        self._source = source
+        self._writable_only = writable_only
+
+    def site_edits(
+        self, ops: TreeOps, tree: Tree, edits: Sequence[Edit]
+    ) -> tuple[list[Edit], list[int]]:
+        edit = replacement(self._access, tree, self._source, writable_only=self._writable_only)
+        return self._access.site_edits(ops, tree, [edit])  # type: ignore[no-any-return]
+
+
+class EditConfigView(_AccessView):
     """The caller's access, with the site edits of one edit-config's regions."""
 
     def __init__(
@@ -100,16 +106,6 @@ class EditConfigView:
         self._every_error = every_error
         self.refused: DatastoreError | None = None
         self.staged: Tree | None = None  # the caller's view after the edit
-
-    @property
-    def full(self) -> bool:
-        return bool(self._access.full)
-
-    def project(self, tree: Tree) -> Tree:
-        return self._access.project(tree)  # type: ignore[no-any-return]
-
-    def visible(self, path: DataPath) -> bool:
-        return bool(self._access.visible(path))
 
     def site_edits(
         self, ops: TreeOps, tree: Tree, edits: Sequence[Edit]
@@ -139,9 +135,3 @@ class EditConfigView:
             self.refused = err
             raise err from None
         return site, [staged.sources[s] for s in sources]
-
-    def authorize(self, before: Tree, after: Tree, changes: Sequence[Change]) -> None:
-        self._access.authorize(before, after, changes)
-
-    def redact(self, message: str) -> str:
-        return self._access.redact(message)  # type: ignore[no-any-return]
