@@ -1738,7 +1738,7 @@ class yc_config_edge_ports__ports_port_config(PybindBase):
 
   YANG Description: Configuration of the port.
   """
-  __slots__ = ('_path_helper', '_extmethods', '__name','__device','__index','__channel','__enabled','__speed','__fec','__mtu','__breakout','__loopback','__description','__num_vfs','__lag_group',)
+  __slots__ = ('_path_helper', '_extmethods', '__name','__device','__index','__channel','__enabled','__speed','__fec','__mtu','__breakout','__loopback','__description','__num_vfs','__lag_group','__interface_name',)
 
   _yang_name = 'config'
   _yang_namespace = 'urn:edge-agent:yang:edge-ports'
@@ -1763,6 +1763,7 @@ class yc_config_edge_ports__ports_port_config(PybindBase):
     self.__description = YANGDynClass(base=RestrictedClassType(base_type=str, restriction_dict={'length': ['0..255']}), is_leaf=True, yang_name="description", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-ports', defining_module='edge-ports', yang_type='string', is_config=True)
     self.__num_vfs = YANGDynClass(base=RestrictedClassType(base_type=RestrictedClassType(base_type=int, restriction_dict={'range': ['0..65535']},int_size=16), restriction_dict={'range': ['0..4096']}), default=RestrictedClassType(base_type=int, restriction_dict={'range': ['0..65535']},int_size=16)(0), is_leaf=True, yang_name="num-vfs", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-ports', defining_module='edge-ports', yang_type='uint16', is_config=True)
     self.__lag_group = YANGDynClass(base=RestrictedClassType(base_type=str, restriction_dict={'pattern': '\\S(.*\\S)?', 'length': ['1..64']}), is_leaf=True, yang_name="lag-group", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-ports', defining_module='edge-ports', yang_type='et:name-string', is_config=True)
+    self.__interface_name = YANGDynClass(base=RestrictedClassType(base_type=str, restriction_dict={'pattern': '[^/:\\s]+', 'length': ['1..15']}), is_leaf=True, yang_name="interface-name", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-ports', defining_module='edge-ports', yang_type='string', is_config=True)
 
     load = kwargs.pop("load", None)
     if args:
@@ -2273,6 +2274,49 @@ carries the same mode.
   def _unset_lag_group(self):
     self.__lag_group = YANGDynClass(base=RestrictedClassType(base_type=str, restriction_dict={'pattern': '\\S(.*\\S)?', 'length': ['1..64']}), is_leaf=True, yang_name="lag-group", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-ports', defining_module='edge-ports', yang_type='et:name-string', is_config=True)
 
+
+  def _get_interface_name(self):
+    """
+    Getter method for interface_name, mapped from YANG variable /ports/port/config/interface_name (string)
+
+    YANG Description: The network interface (Linux netdev) that carries this port on its
+device's host, such as 'enp3s0f0np0'. Required on devices with the
+'linux' backend (the device's address names the network namespace);
+other backends ignore it.
+    """
+    return self.__interface_name
+      
+  def _set_interface_name(self, v, load=False):
+    """
+    Setter method for interface_name, mapped from YANG variable /ports/port/config/interface_name (string)
+    If this variable is read-only (config: false) in the
+    source YANG file, then _set_interface_name is considered as a private
+    method. Backends looking to populate this variable should
+    do so via calling thisObj._set_interface_name() directly.
+
+    YANG Description: The network interface (Linux netdev) that carries this port on its
+device's host, such as 'enp3s0f0np0'. Required on devices with the
+'linux' backend (the device's address names the network namespace);
+other backends ignore it.
+    """
+    if hasattr(v, "_utype"):
+      v = v._utype(v)
+    try:
+      t = YANGDynClass(v,base=RestrictedClassType(base_type=str, restriction_dict={'pattern': '[^/:\\s]+', 'length': ['1..15']}), is_leaf=True, yang_name="interface-name", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-ports', defining_module='edge-ports', yang_type='string', is_config=True)
+    except (TypeError, ValueError):
+      raise ValueError({
+          'error-string': """interface_name must be of a type compatible with string""",
+          'defined-type': "string",
+          'generated-type': """YANGDynClass(base=RestrictedClassType(base_type=str, restriction_dict={'pattern': '[^/:\\s]+', 'length': ['1..15']}), is_leaf=True, yang_name="interface-name", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-ports', defining_module='edge-ports', yang_type='string', is_config=True)""",
+        })
+
+    self.__interface_name = t
+    if hasattr(self, '_set'):
+      self._set()
+
+  def _unset_interface_name(self):
+    self.__interface_name = YANGDynClass(base=RestrictedClassType(base_type=str, restriction_dict={'pattern': '[^/:\\s]+', 'length': ['1..15']}), is_leaf=True, yang_name="interface-name", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-ports', defining_module='edge-ports', yang_type='string', is_config=True)
+
   name = __builtin__.property(_get_name, _set_name)
   device = __builtin__.property(_get_device, _set_device)
   index = __builtin__.property(_get_index, _set_index)
@@ -2286,9 +2330,10 @@ carries the same mode.
   description = __builtin__.property(_get_description, _set_description)
   num_vfs = __builtin__.property(_get_num_vfs, _set_num_vfs)
   lag_group = __builtin__.property(_get_lag_group, _set_lag_group)
+  interface_name = __builtin__.property(_get_interface_name, _set_interface_name)
 
 
-  _pyangbind_elements = OrderedDict([('name', name), ('device', device), ('index', index), ('channel', channel), ('enabled', enabled), ('speed', speed), ('fec', fec), ('mtu', mtu), ('breakout', breakout), ('loopback', loopback), ('description', description), ('num_vfs', num_vfs), ('lag_group', lag_group), ])
+  _pyangbind_elements = OrderedDict([('name', name), ('device', device), ('index', index), ('channel', channel), ('enabled', enabled), ('speed', speed), ('fec', fec), ('mtu', mtu), ('breakout', breakout), ('loopback', loopback), ('description', description), ('num_vfs', num_vfs), ('lag_group', lag_group), ('interface_name', interface_name), ])
 
 
 class yc_counters_edge_ports__ports_port_state_counters(PybindBase):
@@ -2821,7 +2866,7 @@ class yc_state_edge_ports__ports_port_state(PybindBase):
 
   YANG Description: Operational state of the port.
   """
-  __slots__ = ('_path_helper', '_extmethods', '__name','__device','__index','__channel','__enabled','__speed','__fec','__mtu','__breakout','__loopback','__description','__num_vfs','__lag_group','__oper_status','__last_change','__counters',)
+  __slots__ = ('_path_helper', '_extmethods', '__name','__device','__index','__channel','__enabled','__speed','__fec','__mtu','__breakout','__loopback','__description','__num_vfs','__lag_group','__interface_name','__oper_status','__last_change','__counters',)
 
   _yang_name = 'state'
   _yang_namespace = 'urn:edge-agent:yang:edge-ports'
@@ -2846,6 +2891,7 @@ class yc_state_edge_ports__ports_port_state(PybindBase):
     self.__description = YANGDynClass(base=RestrictedClassType(base_type=str, restriction_dict={'length': ['0..255']}), is_leaf=True, yang_name="description", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-ports', defining_module='edge-ports', yang_type='string', is_config=False)
     self.__num_vfs = YANGDynClass(base=RestrictedClassType(base_type=RestrictedClassType(base_type=int, restriction_dict={'range': ['0..65535']},int_size=16), restriction_dict={'range': ['0..4096']}), default=RestrictedClassType(base_type=int, restriction_dict={'range': ['0..65535']},int_size=16)(0), is_leaf=True, yang_name="num-vfs", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-ports', defining_module='edge-ports', yang_type='uint16', is_config=False)
     self.__lag_group = YANGDynClass(base=RestrictedClassType(base_type=str, restriction_dict={'pattern': '\\S(.*\\S)?', 'length': ['1..64']}), is_leaf=True, yang_name="lag-group", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-ports', defining_module='edge-ports', yang_type='et:name-string', is_config=False)
+    self.__interface_name = YANGDynClass(base=RestrictedClassType(base_type=str, restriction_dict={'pattern': '[^/:\\s]+', 'length': ['1..15']}), is_leaf=True, yang_name="interface-name", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-ports', defining_module='edge-ports', yang_type='string', is_config=False)
     self.__oper_status = YANGDynClass(base=RestrictedClassType(base_type=str,                                     restriction_type="dict_key",                                     restriction_arg={'UP': {}, 'DOWN': {}, 'TESTING': {}, 'UNKNOWN': {}, 'DORMANT': {}, 'NOT_PRESENT': {}, 'LOWER_LAYER_DOWN': {}},), is_leaf=True, yang_name="oper-status", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-ports', defining_module='edge-ports', yang_type='et:oper-status', is_config=False)
     self.__last_change = YANGDynClass(base=RestrictedClassType(base_type=long, restriction_dict={'range':  ['0..18446744073709551615']}, int_size=64), is_leaf=True, yang_name="last-change", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-ports', defining_module='edge-ports', yang_type='et:timestamp-ns', is_config=False)
     self.__counters = YANGDynClass(base=yc_counters_edge_ports__ports_port_state_counters, is_container='container', yang_name="counters", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, extensions=None, namespace='urn:edge-agent:yang:edge-ports', defining_module='edge-ports', yang_type='container', is_config=False)
@@ -3360,6 +3406,49 @@ carries the same mode.
     self.__lag_group = YANGDynClass(base=RestrictedClassType(base_type=str, restriction_dict={'pattern': '\\S(.*\\S)?', 'length': ['1..64']}), is_leaf=True, yang_name="lag-group", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-ports', defining_module='edge-ports', yang_type='et:name-string', is_config=False)
 
 
+  def _get_interface_name(self):
+    """
+    Getter method for interface_name, mapped from YANG variable /ports/port/state/interface_name (string)
+
+    YANG Description: The network interface (Linux netdev) that carries this port on its
+device's host, such as 'enp3s0f0np0'. Required on devices with the
+'linux' backend (the device's address names the network namespace);
+other backends ignore it.
+    """
+    return self.__interface_name
+      
+  def _set_interface_name(self, v, load=False):
+    """
+    Setter method for interface_name, mapped from YANG variable /ports/port/state/interface_name (string)
+    If this variable is read-only (config: false) in the
+    source YANG file, then _set_interface_name is considered as a private
+    method. Backends looking to populate this variable should
+    do so via calling thisObj._set_interface_name() directly.
+
+    YANG Description: The network interface (Linux netdev) that carries this port on its
+device's host, such as 'enp3s0f0np0'. Required on devices with the
+'linux' backend (the device's address names the network namespace);
+other backends ignore it.
+    """
+    if hasattr(v, "_utype"):
+      v = v._utype(v)
+    try:
+      t = YANGDynClass(v,base=RestrictedClassType(base_type=str, restriction_dict={'pattern': '[^/:\\s]+', 'length': ['1..15']}), is_leaf=True, yang_name="interface-name", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-ports', defining_module='edge-ports', yang_type='string', is_config=False)
+    except (TypeError, ValueError):
+      raise ValueError({
+          'error-string': """interface_name must be of a type compatible with string""",
+          'defined-type': "string",
+          'generated-type': """YANGDynClass(base=RestrictedClassType(base_type=str, restriction_dict={'pattern': '[^/:\\s]+', 'length': ['1..15']}), is_leaf=True, yang_name="interface-name", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-ports', defining_module='edge-ports', yang_type='string', is_config=False)""",
+        })
+
+    self.__interface_name = t
+    if hasattr(self, '_set'):
+      self._set()
+
+  def _unset_interface_name(self):
+    self.__interface_name = YANGDynClass(base=RestrictedClassType(base_type=str, restriction_dict={'pattern': '[^/:\\s]+', 'length': ['1..15']}), is_leaf=True, yang_name="interface-name", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-ports', defining_module='edge-ports', yang_type='string', is_config=False)
+
+
   def _get_oper_status(self):
     """
     Getter method for oper_status, mapped from YANG variable /ports/port/state/oper_status (et:oper-status)
@@ -3483,12 +3572,13 @@ carries the same mode.
   description = __builtin__.property(_get_description)
   num_vfs = __builtin__.property(_get_num_vfs)
   lag_group = __builtin__.property(_get_lag_group)
+  interface_name = __builtin__.property(_get_interface_name)
   oper_status = __builtin__.property(_get_oper_status)
   last_change = __builtin__.property(_get_last_change)
   counters = __builtin__.property(_get_counters)
 
 
-  _pyangbind_elements = OrderedDict([('name', name), ('device', device), ('index', index), ('channel', channel), ('enabled', enabled), ('speed', speed), ('fec', fec), ('mtu', mtu), ('breakout', breakout), ('loopback', loopback), ('description', description), ('num_vfs', num_vfs), ('lag_group', lag_group), ('oper_status', oper_status), ('last_change', last_change), ('counters', counters), ])
+  _pyangbind_elements = OrderedDict([('name', name), ('device', device), ('index', index), ('channel', channel), ('enabled', enabled), ('speed', speed), ('fec', fec), ('mtu', mtu), ('breakout', breakout), ('loopback', loopback), ('description', description), ('num_vfs', num_vfs), ('lag_group', lag_group), ('interface_name', interface_name), ('oper_status', oper_status), ('last_change', last_change), ('counters', counters), ])
 
 
 class yc_port_edge_ports__ports_port(PybindBase):

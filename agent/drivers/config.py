@@ -66,6 +66,7 @@ class PortConfig:
     loopback: str = "none"
     num_vfs: int = 0
     lag_group: str | None = None
+    interface_name: str | None = None  # the netdev carrying the port (linux backend)
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,6 +42,7 @@ def port_config(entry: Entry) -> PortConfig:
             loopback=get("loopback", "none"),
             num_vfs=get("num-vfs", 0),
             lag_group=get("lag-group"),
+            interface_name=get("interface-name"),
         )
     except KeyError as missing:
         raise MappingError(f"port {entry.get('name')!r} has no {missing.args[0]}") from None
