@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from agent.package_data import PackageDataError, site_file
 from agent.schema.json_text import JsonRefused, parse_json
 
 
@@ -31,8 +32,11 @@ class SiteSummary:
 
 
 def default_site_path() -> Path:
-    """The simulated site shipped with the source tree (examples/site.json)."""
-    return Path(__file__).resolve().parents[1] / "examples" / "site.json"
+    """The simulated site the package carries (absolute; a copy of examples/site.json)."""
+    try:
+        return site_file()
+    except PackageDataError as err:
+        raise SiteFileError(str(err)) from None
 
 
 def read_config_file(path: Path) -> dict[str, Any]:

@@ -7,6 +7,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from agent.package_data import PackageDataError, yang_dir
+
 _MODULE = re.compile(r"^\s*module\s+([A-Za-z_][\w.-]*)\s*\{", re.MULTILINE)
 _NAMESPACE = re.compile(r"^\s*namespace\s+\"([^\"]+)\"\s*;", re.MULTILINE)
 _REVISION = re.compile(r"^\s*revision\s+\"?(\d{4}-\d{2}-\d{2})\"?", re.MULTILINE)
@@ -29,8 +31,11 @@ class ModuleInfo:
 
 
 def default_yang_dir() -> Path:
-    """The yang/ directory of the source tree the package runs from."""
-    return Path(__file__).resolve().parents[2] / "yang"
+    """The YANG modules the package carries (absolute; see agent.package_data)."""
+    try:
+        return yang_dir()
+    except PackageDataError as err:
+        raise ModuleLoadError(str(err)) from None
 
 
 def discover_modules(yang_dir: Path) -> tuple[ModuleInfo, ...]:
