@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the test suite needs (yanglint) when they are missing.
+# Installs the Debian packages the test suite needs (yanglint, ip, prometheus) when they are missing.
 # Runs apt-get only when something is missing; needs root (or sudo) in that case.
 set -euo pipefail
 missing=()
 command -v yanglint >/dev/null 2>&1 || missing+=(libyang2-tools)
 command -v ip >/dev/null 2>&1 || missing+=(iproute2)
+[ -x /usr/bin/prometheus ] || missing+=(prometheus)  # the metrics test scrapes the agent
 [ ${#missing[@]} -eq 0 ] && exit 0
 echo "installing system packages: ${missing[*]}" >&2
 sudo=""
