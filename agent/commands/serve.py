@@ -34,6 +34,7 @@ from agent.northbound.netconf.contracts import NS_BASE, qname
 from agent.northbound.netconf.server import NetconfStartError
 from agent.northbound.netconf.sshkeys import HostKeyError
 from agent.northbound.server import ServerStartError
+from agent.schema.library import ModuleLoadError
 from agent.security.errors import TlsMaterialError, UserDatabaseError, UserError
 from agent.security.state_files import StateFileError
 from agent.security.tls import CertificateOrigin
@@ -191,6 +192,7 @@ START_ERRORS = (
     ConfigError,
     DatastoreError,
     HostKeyError,
+    ModuleLoadError,
     NetconfStartError,
     PersistenceError,
     PolicyFileError,
@@ -276,6 +278,7 @@ def banner(
         f"edge-agent {__version__}: gNMI {GNMI_VERSION} on {agent.address} ({security})",
         f"  configuration  version {running.version}: {summarise(running.tree)}",
         f"  state dir      {_shown(settings.state_dir)}",
+        f"  YANG modules   {_modules_dir(agent)}",
     ]
     if tls is not None and tls.server_cert_origin is CertificateOrigin.OPERATOR:
         lines.append(
@@ -319,6 +322,12 @@ def banner(
     lines += _netconf_commands(agent, user, password)
     lines.append("Stop with Ctrl-C.")
     return "\n".join(lines)
+
+
+def _modules_dir(agent: Agent) -> str:
+    """Where the YANG modules were loaded from (the installed package's data)."""
+    directories = sorted({_shown(module.path.parent) for module in agent.schema.modules})
+    return ", ".join(directories)
 
 
 def _netconf_lines(agent: Agent) -> list[str]:
@@ -408,11 +417,8 @@ def _pygnmicli() -> str:
 
 
 def _shown(path: Path) -> str:
-    """``path`` relative to the working directory when it is below it."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
+    """``path`` made absolute, so that printed commands work from any directory."""
+    return str(path.resolve())
 
 
 def _warn_insecure(settings: Settings) -> None:
