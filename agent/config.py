@@ -12,6 +12,7 @@ Example (every key shown with its default)::
     site = ""                          # initial config when the state dir has none;
                                        # empty: the simulated site examples/site.json
     log_level = "info"
+    log_format = "text"                # or "json": one JSON object per line on stderr
     commit_check_interval_s = 1.0      # how often an unconfirmed commit is checked
 
     [grpc]
@@ -58,6 +59,10 @@ Example (every key shown with its default)::
     login_timeout_s = 30.0             # for the SSH login, then again for the hello
     max_sessions = 64                  # connections at once (logged in or logging in)
     max_sessions_per_user = 16
+
+    [metrics]                          # Prometheus (docs/deploy.md#metrics)
+    listen = ""                        # HOST:PORT serves /metrics there; empty: off
+    counters = false                   # also per port and per slice counters
 """
 
 from __future__ import annotations
@@ -208,6 +213,15 @@ class NetconfSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class MetricsSettings:
+    """The Prometheus endpoint (off while ``listen`` is None) and whether it also exports
+    the per-port and per-slice counters (one series per entity, so opt-in)."""
+
+    listen: ListenAddress | None = None
+    counters: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     """Everything ``edge-agent serve`` needs to know."""
 
@@ -215,6 +229,7 @@ class Settings:
     state_dir: Path = DEFAULT_STATE_DIR
     site: Path | None = None
     log_level: str = "info"
+    log_format: str = "text"
     commit_check_interval_s: float = 1.0
     simulate_traffic: bool = False
     grpc: GrpcSettings = field(default_factory=GrpcSettings)
@@ -224,6 +239,7 @@ class Settings:
     limits: LimitSettings = field(default_factory=LimitSettings)
     login_throttle: LoginThrottleSettings = field(default_factory=LoginThrottleSettings)
     netconf: NetconfSettings = field(default_factory=NetconfSettings)
+    metrics: MetricsSettings = field(default_factory=MetricsSettings)
 
     @property
     def users_file(self) -> Path:
@@ -236,6 +252,7 @@ class Settings:
 
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
+LOG_FORMATS = ("text", "json")
 _KIND_NAMES: Mapping[type, str] = MappingProxyType(
     {int: "an integer", float: "a number", bool: "true or false", str: "a string"}
 )
@@ -265,6 +282,7 @@ def settings_from_mapping(data: Mapping[str, Any], *, base_dir: Path) -> Setting
     limits_table = top.table("limits")
     throttle_table = top.table("login_throttle")
     netconf_table = top.table("netconf")
+    metrics_table = top.table("metrics")
     defaults = Settings()
     listen_text = top.get("listen", str, None)
     settings = Settings(
@@ -272,6 +290,7 @@ def settings_from_mapping(data: Mapping[str, Any], *, base_dir: Path) -> Setting
         state_dir=top.path("state_dir") or defaults.state_dir,
         site=top.path("site"),
         log_level=_log_level(top.get("log_level", str, defaults.log_level)),
+        log_format=log_format(top.get("log_format", str, defaults.log_format)),
         commit_check_interval_s=top.positive("commit_check_interval_s", 1.0),
         simulate_traffic=top.get("simulate_traffic", bool, False),
         grpc=GrpcSettings(
@@ -315,6 +334,10 @@ def settings_from_mapping(data: Mapping[str, Any], *, base_dir: Path) -> Setting
             reset_s=throttle_table.positive("reset_s", 900.0),
         ),
         netconf=_netconf_settings(netconf_table),
+        metrics=MetricsSettings(
+            listen=_optional_listen(metrics_table, "listen"),
+            counters=metrics_table.get("counters", bool, False),
+        ),
     )
     tables = (
         top,
@@ -325,6 +348,7 @@ def settings_from_mapping(data: Mapping[str, Any], *, base_dir: Path) -> Setting
         limits_table,
         throttle_table,
         netconf_table,
+        metrics_table,
     )
     for table in tables:
         table.refuse_unknown()
@@ -353,6 +377,18 @@ def parse_user_tenant(text: str) -> tuple[str, str]:
     if not sep or not user or not tenant:
         raise ConfigError(f"{text!r}: use USER:TENANT, e.g. tenant-a:operator-a")
     return user, tenant
+
+
+def _optional_listen(table: _Table, key: str) -> ListenAddress | None:
+    text = table.get(key, str, "")
+    return ListenAddress.parse(text) if text else None
+
+
+def log_format(value: str) -> str:
+    """``value`` if it names a log format (text, json); raises ConfigError otherwise."""
+    if value not in LOG_FORMATS:
+        raise ConfigError(f"log_format {value!r}: use one of {', '.join(LOG_FORMATS)}")
+    return value
 
 
 def _log_level(value: str) -> str:
