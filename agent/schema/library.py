@@ -11,6 +11,7 @@ from agent.package_data import PackageDataError, yang_dir
 
 _MODULE = re.compile(r"^\s*module\s+([A-Za-z_][\w.-]*)\s*\{", re.MULTILINE)
 _NAMESPACE = re.compile(r"^\s*namespace\s+\"([^\"]+)\"\s*;", re.MULTILINE)
+_YANG_VERSION = re.compile(r"^\s*yang-version\s+\"?([\d.]+)\"?\s*;", re.MULTILINE)
 _REVISION = re.compile(r"^\s*revision\s+\"?(\d{4}-\d{2}-\d{2})\"?", re.MULTILINE)
 _ORGANIZATION = re.compile(r"^\s*organization\s+\"([^\"]*)\"\s*;", re.MULTILINE)
 
@@ -28,6 +29,7 @@ class ModuleInfo:
     namespace: str
     organization: str
     path: Path
+    yang_version: str = "1"
 
 
 def default_yang_dir() -> Path:
@@ -60,6 +62,7 @@ def _describe(path: Path) -> ModuleInfo:
         namespace=namespace.group(1),
         organization=" ".join(organization.group(1).split()) if organization else "",
         path=path,
+        yang_version=version.group(1) if (version := _YANG_VERSION.search(text)) else "1",
     )
 
 

@@ -124,3 +124,29 @@ def test_rooted_rewrites_absolute_paths_only(expression: str, expected: str) -> 
 def test_rooted_refuses_what_is_not_xpath() -> None:
     with pytest.raises(XPathSyntaxError):
         rooted("/a # b", "r:root")
+
+
+def test_bare_names_and_module_prefixes_need_no_declarations(codec: XmlCodec, site: dict) -> None:
+    expected = select(codec, site, "/p:ports/p:port[p:name='tor-tf1/1']/p:config/p:mtu")
+    for typed in (
+        "/ports/port[name='tor-tf1/1']/config/mtu",
+        "/edge-ports:ports/edge-ports:port[edge-ports:name='tor-tf1/1']/edge-ports:config/mtu",
+    ):
+        assert select(codec, site, typed) == expected
+
+
+@pytest.mark.parametrize(
+    ("expression", "expected"),
+    [
+        ("/a/b", "/r:root/ *[local-name()='a'] / *[local-name()='b']"),
+        ("//x[@y and z]", "/r:root// *[local-name()='x'] [ @ y and *[local-name()='z'] ]"),
+        ("count(p:a) div 2", "count ( p:a ) div 2"),
+        (
+            "/a/attribute::b | /a/text()",
+            "/r:root/ *[local-name()='a'] / attribute :: b | "
+            "/r:root/ *[local-name()='a'] / text ( )",
+        ),
+    ],
+)
+def test_bare_names_become_local_name_tests(expression: str, expected: str) -> None:
+    assert rooted(expression, "r:root", bare_names=True) == expected

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -216,6 +217,8 @@ def test_hellos() -> None:
     assert module_capability(MODULES[0]) == "urn:example:a?module=example-a&revision=2024-01-02"
     listed = server_capabilities(["urn:x", BASE_1_1, "urn:x"], MODULES)
     assert listed[:3] == (BASE_1_0, BASE_1_1, "urn:x") and len(listed) == 5
+    newer = SimpleNamespace(name="c", revision="", namespace="urn:c", yang_version="1.1")
+    assert server_capabilities([], [*MODULES, newer]) == server_capabilities([], MODULES)
     hello = parse_client_hello(etree.fromstring(BASE_1_1_HELLO))
     assert hello.framing is Framing.CHUNKED
     assert parse_client_hello(etree.fromstring(BASE_1_0_HELLO)).framing is Framing.END_OF_MESSAGE

@@ -93,7 +93,8 @@ def test_the_banner_command_works_as_printed(engine: SchemaEngine, tmp_path: Pat
     finally:
         agent.stop()
     assert result.returncode == 0, result.stderr
-    assert BASE_1_1 in result.stdout and "edge-ports?module=edge-ports" in result.stdout
+    assert BASE_1_1 in result.stdout and "capability:yang-library:1.1" in result.stdout
+    assert "edge-ports?module=edge-ports" not in result.stdout  # YANG 1.1: yang-library only
 
 
 def test_no_netconf(engine: SchemaEngine, tmp_path: Path) -> None:

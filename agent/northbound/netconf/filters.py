@@ -351,7 +351,11 @@ def _merge(old: Any, new: Chosen) -> Any:
 
 
 class XPathFilter:
-    """An XPath 1.0 filter (RFC 6241 section 8.9) with the prefixes of ``nsmap``."""
+    """An XPath 1.0 filter (RFC 6241 section 8.9) with the prefixes of ``nsmap``.
+
+    Prefixes the request does not declare may be our modules' names or prefixes
+    (``edge-ports:ports``, ``ports:ports``), and unprefixed element names match in any
+    namespace, so ``/ports/port[name='x']`` works as typed on a command line."""
 
     def __init__(
         self,
@@ -360,13 +364,20 @@ class XPathFilter:
         codec: XmlCodec,
         foreign_keys: ForeignKeys = NO_KEYS,
     ) -> None:
-        namespaces = {p: ns for p, ns in nsmap.items() if p}
+        namespaces = {
+            name: module.namespace
+            for module in codec.names
+            for name in (module.name, module.prefix)
+        }
+        namespaces.update({p: ns for p, ns in nsmap.items() if p})
         prefix = "r"
         while prefix in namespaces:
             prefix += "r"
         namespaces[prefix] = NS_ROOT
         try:
-            self._xpath = etree.XPath(rooted(select, f"{prefix}:root"), namespaces=namespaces)
+            self._xpath = etree.XPath(
+                rooted(select, f"{prefix}:root", bare_names=True), namespaces=namespaces
+            )
         except (XPathSyntaxError, etree.XPathSyntaxError) as exc:
             raise _invalid(select, str(exc)) from None
         self._select = select

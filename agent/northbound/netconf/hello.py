@@ -1,8 +1,9 @@
 """The ``<hello>`` exchange (RFC 6241 section 8.1) and the capabilities it carries.
 
 The server's hello lists base:1.0, base:1.1, the capabilities of the operations served
-(given by whoever builds the server) and one URI per YANG module of the schema
-(``NAMESPACE?module=NAME&revision=DATE``), and assigns the session id. A client hello
+(given by whoever builds the server) and one URI per YANG version 1 module of the schema
+(``NAMESPACE?module=NAME&revision=DATE``), and assigns the session id. YANG 1.1 modules
+are announced through ietf-yang-library only (RFC 7950 section 5.6.4). A client hello
 must list base:1.0 or base:1.1 and must not carry a session id; anything else ends the
 session.
 """
@@ -48,8 +49,10 @@ def module_capability(module: Any) -> str:
 
 
 def server_capabilities(operations: Sequence[str], modules: Iterable[Any]) -> tuple[str, ...]:
-    """Every capability of the server hello, each once, the bases first."""
-    listed = [*BASES, *operations, *(module_capability(module) for module in modules)]
+    """Every capability of the server hello, each once, the bases first; ``modules`` of
+    YANG 1.1 (a ``yang_version`` of ``1.1``) are left to the yang-library capability."""
+    announced = (m for m in modules if getattr(m, "yang_version", "1") == "1")
+    listed = [*BASES, *operations, *(module_capability(module) for module in announced)]
     return tuple(dict.fromkeys(listed))
 
 

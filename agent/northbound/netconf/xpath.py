@@ -148,7 +148,7 @@ class XPathSyntaxError(ValueError):
     """Text that is not an XPath 1.0 expression."""
 
 
-def rooted(expression: str, root: str) -> str:
+def rooted(expression: str, root: str, *, bare_names: bool = False) -> str:
     """``expression`` with every absolute location path starting at the element ``root``
     (a name test, e.g. ``r:root``) instead of the document root.
 
@@ -156,6 +156,10 @@ def rooted(expression: str, root: str) -> str:
     node; an XML document has one root element. Evaluating ``rooted(e, "r:root")`` with
     the data under an ``r:root`` element gives what ``e`` means over the data: ``/a/b``
     becomes ``/r:root/a/b``, ``//x`` becomes ``/r:root//x`` and ``/`` alone ``/r:root``.
+
+    With ``bare_names``, an element name test without a prefix matches that local name in
+    any namespace (``port`` becomes ``*[local-name()='port']``). Every data node has a
+    module namespace, so in plain XPath 1.0 such a test could never match anything.
     """
     tokens: list[str] = []
     kinds: list[str] = []
@@ -183,7 +187,10 @@ def rooted(expression: str, root: str) -> str:
                 out.append(f"/{root}/" if starts_step else f"/{root}")
             ended = False
             continue
-        out.append(token)
+        if bare_names and kind == "name" and _is_bare_element_test(tokens, index, ended):
+            out.append(f"*[local-name()={literal(token)}]")
+        else:
+            out.append(token)
         if kind in ("literal", "number", "variable"):
             ended = True
         elif kind == "name":
@@ -194,3 +201,18 @@ def rooted(expression: str, root: str) -> str:
         else:
             ended = token in _OPERAND_END
     return " ".join(out)
+
+
+def _is_bare_element_test(tokens: list[str], index: int, ended: bool) -> bool:
+    """Whether the name token at ``index`` is an unprefixed element name test (not an
+    operator, a function, a node type, an axis or an attribute)."""
+    token = tokens[index]
+    if ":" in token or (ended and token in _OPERATOR_NAMES):
+        return False
+    following = tokens[index + 1] if index + 1 < len(tokens) else None
+    if following in ("(", "::"):
+        return False
+    previous = tokens[index - 1] if index else None
+    if previous == "@":
+        return False
+    return not (previous == "::" and index >= 2 and tokens[index - 2] == "attribute")
