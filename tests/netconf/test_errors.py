@@ -12,6 +12,7 @@ from agent.northbound.netconf.contracts import NS_BASE, RpcError
 from agent.northbound.netconf.errors import (
     ERROR_OF_KIND,
     MAX_MESSAGE_CHARS,
+    app_tag_of,
     render,
     renderer,
     rpc_error,
@@ -133,14 +134,16 @@ def test_render(codec: XmlCodec) -> None:
         "mtu 20000 is above 16000",
         path="/eport:ports/eport:port[eport:name='a:b']/eport:config/eport:mtu",
         info={"bad-element": "mtu"},
+        app_tag="must-violation",
     )
     element = etree.fromstring(etree.tostring(renderer(codec.names)(error)))
     assert element.tag == f"{{{NS_BASE}}}rpc-error"
     children = [(etree.QName(c).localname, c.text) for c in element]
-    assert children[:5] == [
+    assert children[:6] == [
         ("error-type", "application"),
         ("error-tag", "invalid-value"),
         ("error-severity", "error"),
+        ("error-app-tag", "must-violation"),
         ("error-path", error.path),
         ("error-message", error.message),
     ]
@@ -170,3 +173,20 @@ def test_render_without_path_or_info() -> None:
 )
 def test_xpath_literals(text: str, expected: str) -> None:
     assert literal(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("message", "app_tag"),
+    [
+        ("/slices/slice[name=a]: config/vlan-id = 1 is already used [unique]", "data-not-unique"),
+        ("/a[name=x]: max-rate below min-rate [must] (and 2 more)", "must-violation"),
+        ("/a/b: no port 'p' [leafref]", "instance-required"),
+        ("/a: too many elements [cardinality]", "too-many-elements"),
+        ("/a: too few elements [cardinality]", "too-few-elements"),
+        ("/a: 'x' is not an integer [type]", None),
+        ("a message that ends [must] but differently.", None),
+    ],
+)
+def test_app_tags_of_schema_rules(message: str, app_tag: str | None) -> None:
+    assert app_tag_of(message) == app_tag
+    assert rpc_error(ServiceError(Kind.INVALID, message)).app_tag == app_tag

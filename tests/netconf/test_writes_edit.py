@@ -313,3 +313,39 @@ def test_commits_name_the_netconf_session(harness: WritesHarness) -> None:
     harness.datastore.subscribe(seen.append)
     harness.call(edit(mtu_config(1600)), session=7)
     assert seen[-1].meta["session"] == "netconf:7" and seen[-1].meta["user"] == "admin"
+
+
+@pytest.mark.parametrize(
+    ("body", "app_tag", "named"),
+    [
+        (  # vlan-id 100 is embb's: unique "config/vlan-id"
+            slice_xml("extra", 100),
+            "data-not-unique",
+            "vlan-id",
+        ),
+        (  # max-rate-bps must not be below min-rate-bps
+            f'<slices xmlns="{NS_SLICES}"><slice><name>embb</name><config>'
+            "<max-rate-bps>1</max-rate-bps></config></slice></slices>",
+            "must-violation",
+            "max-rate-bps",
+        ),
+        (  # a member port that does not exist
+            slice_xml(
+                "extra",
+                901,
+                body="<members><member><port>no-such-port</port>"
+                "<config><port>no-such-port</port></config></member></members>",
+            ),
+            "instance-required",
+            "no-such-port",
+        ),
+    ],
+)
+def test_schema_refusals_carry_their_error_app_tag(
+    harness: WritesHarness, body: str, app_tag: str, named: str
+) -> None:
+    before = harness.datastore.running
+    err = harness.error(edit(body))
+    assert (err.tag, err.app_tag) == ("invalid-value", app_tag), err.message
+    assert named in err.message
+    assert harness.datastore.running is before

@@ -43,6 +43,7 @@ class RpcError(Exception):
     severity: str = "error"
     path: str | None = None  # error-path: an XPath with prefixes
     info: Mapping[str, str] = field(default_factory=dict)  # error-info children
+    app_tag: str | None = None  # error-app-tag, e.g. "must-violation" (RFC 7950 section 15)
 
     def __str__(self) -> str:
         return f"{self.tag}: {self.message}"

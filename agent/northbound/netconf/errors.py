@@ -25,6 +25,11 @@ INTERNAL        operation-failed                      application
 
 ``data-exists`` (create of an existing node) and ``data-missing`` for delete are the
 write operations' own: they know which operation found what.
+
+A schema refusal also carries the error-app-tag RFC 7950 section 15 gives its rule:
+``data-not-unique`` (unique), ``too-many-elements`` / ``too-few-elements``
+(max-elements, min-elements), ``must-violation`` (must) and ``instance-required``
+(leafref). The rule is the one the refusal's message ends with (``[must]``).
 """
 
 from __future__ import annotations
@@ -68,6 +73,10 @@ ERROR_OF_KIND: Final[Mapping[Kind, tuple[str, str]]] = MappingProxyType(
 )
 """(error-tag, error-type) of each kind of refusal."""
 
+_REFUSAL_RULE: Final = re.compile(r" \[(unique|must|leafref|cardinality)\](?: \(and \d+ more\))?$")
+_APP_TAG_OF_RULE: Final = MappingProxyType(
+    {"unique": "data-not-unique", "must": "must-violation", "leafref": "instance-required"}
+)
 _SCHEMA_NODE: Final = re.compile(r"\bno (?:such )?schema node\b")
 _NETCONF_SESSION: Final = re.compile(r"\bNETCONF session (\d+)\b")
 
@@ -105,7 +114,20 @@ def rpc_error(
             session_id = int(found.group(1)) if found else 0
         info["session-id"] = str(session_id)
     xpath = codec.xpath(path) if path is not None and codec is not None else None
-    return RpcError(tag, message, error_type, path=xpath, info=info)
+    app_tag = app_tag_of(service.message) if service.kind is Kind.INVALID else None
+    return RpcError(tag, message, error_type, path=xpath, info=info, app_tag=app_tag)
+
+
+def app_tag_of(message: str) -> str | None:
+    """The error-app-tag of the first schema refusal in ``message`` (None when its rule
+    has none)."""
+    found = _REFUSAL_RULE.search(message)
+    if found is None:
+        return None
+    rule = found.group(1)
+    if rule == "cardinality":
+        return "too-many-elements" if "too many" in message else "too-few-elements"
+    return _APP_TAG_OF_RULE[rule]
 
 
 def work_error(err: AdmissionRefused | WorkCancelled, operation: str) -> RpcError:
@@ -128,6 +150,8 @@ def render(error: RpcError, names: ModuleNames | None = None) -> Element:
     _sub(made, "error-type", error.error_type)
     _sub(made, "error-tag", error.tag)
     _sub(made, "error-severity", error.severity)
+    if error.app_tag:
+        _sub(made, "error-app-tag", error.app_tag)
     if error.path:
         nsmap = _prefixes_in(error.path, names)
         path = etree.SubElement(made, qname(NS_BASE, "error-path"), nsmap=nsmap or None)

@@ -104,7 +104,7 @@ def schema_reply(modules: Iterable[ModuleInfo], request: Element) -> Element:
         raise RpcError(
             "operation-failed",
             f"schema {identifier!r} has several versions: name one",
-            info={"error-app-tag": "data-not-unique"},
+            app_tag="data-not-unique",
         )
     data = etree.Element(qname(NS_MONITORING, "data"), nsmap={None: NS_MONITORING})
     data.text = module_source(matches[0])
