@@ -21,7 +21,9 @@ def register(subparsers: Any) -> None:
         "drivers",
         help="list installed hardware drivers, the chipsets they serve and their backends",
         description="List the driver families registered under the edge_agent.drivers "
-        "entry points, each chipset model they serve and the backends it can run on.",
+        "entry points, each chipset model they serve and the backends (edge_agent.backends "
+        "entry points) it can run on. Capabilities shown are the chip profiles; a real "
+        "backend narrows them to what it probes on the device.",
     )
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.set_defaults(handler=run)
@@ -48,7 +50,7 @@ def _summary(caps: Capabilities) -> str:
 def _as_table(registry: DriverRegistry) -> str:
     rows = [("FAMILY", "CHIPSET", "BACKENDS", "MODEL")]
     for family in registry.families:
-        backends = ",".join(sorted(family.backends))
+        backends = ",".join(registry.backends(family.name)) or "-"
         for chipset in family.chipsets:
             caps = family.profiles[chipset]
             rows.append((family.name, chipset, backends, f"{caps.model} ({_summary(caps)})"))
@@ -69,7 +71,7 @@ def _as_json(registry: DriverRegistry) -> dict[str, Any]:
             {
                 "name": family.name,
                 "description": family.description,
-                "backends": sorted(family.backends),
+                "backends": list(registry.backends(family.name)),
                 "chipsets": [
                     {
                         "chipset": chipset,

@@ -54,8 +54,29 @@ class PortOption:
 
 
 @dataclass(frozen=True, slots=True)
+class InterfaceLimits:
+    """What one host interface (netdev) allows, as a host backend probed it.
+
+    The common checks hold a port that names the interface (``interface_name``) to these
+    limits as well as to the chip's. None means the interface does not say; an empty
+    ``speeds_bps`` means its speed cannot be set, which the backend's own checks decide
+    how to treat.
+    """
+
+    name: str
+    mtu_min: int
+    mtu_max: int
+    speeds_bps: tuple[int, ...] | None = None
+    max_vfs: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Capabilities:
-    """A chipset's capabilities, as a driver enforces them and reports them."""
+    """A device's capabilities, as its driver enforces and reports them.
+
+    Backends report them: a mock its chip profile, a real backend the profile with what
+    it probed on the device (``interfaces``, a narrower MTU range, the firmware version).
+    """
 
     chipset: str
     family: str
@@ -77,6 +98,16 @@ class Capabilities:
     max_total_bps: int | None = None  # sum of enabled ports' speeds the device can carry
     port_options: tuple[PortOption, ...] = ()
     priority_levels: int = 8
+    interfaces: tuple[InterfaceLimits, ...] = ()  # probed per host interface, by name
+
+    def interface(self, name: str | None) -> InterfaceLimits | None:
+        """The probed limits of host interface ``name``, or None when it was not probed."""
+        if name is None:
+            return None
+        for limits in self.interfaces:
+            if limits.name == name:
+                return limits
+        return None
 
     def cage(self, index: int) -> CageGroup | None:
         """The cage group that holds cage ``index``, or None if there is no such cage."""

@@ -7,6 +7,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import replace
 
 from agent.clock import Clock
+from agent.drivers.attribution import attribute
 from agent.drivers.capabilities import Capabilities
 from agent.drivers.checks import Check, CheckContext
 from agent.drivers.config import DeviceConfig
@@ -22,12 +23,16 @@ from agent.drivers.state import DeviceState, OperStatus, PortState, SliceState
 
 
 class ChipDriver:
-    """A driver for one device: validates against the chip's rules, programs the backend.
+    """A driver for one device: validates against its rules, programs the backend.
 
-    The driver keeps the configuration it has applied (``applied()``); validation checks
-    the state that ``ops`` would produce from it. ``apply`` validates first, then programs
-    op by op; after a failure part-way the device reports DEGRADED until a later apply or
-    reconcile succeeds.
+    The rules run on the backend's capabilities (declared until open, probed after), so
+    a validation never touches the hardware and works on a driver that is not open. The
+    driver keeps the configuration it has applied (``applied()``); validation checks the
+    state that ``ops`` would produce from it and names the op each problem refuses.
+    ``apply`` validates first, then programs op by op. The device reports DEGRADED, with
+    the reason in its state, after an apply that failed part-way (until a later apply or
+    reconcile succeeds) and after a failed reconcile or ``mark_degraded`` (until a
+    reconcile succeeds).
 
     Writers (open, close, apply, reconcile) are serialised by a lock; reads go straight
     to the backend. Event listeners run synchronously on the thread that caused the event
@@ -37,13 +42,11 @@ class ChipDriver:
     def __init__(
         self,
         config: DeviceConfig,
-        caps: Capabilities,
         checks: Sequence[Check],
         backend: HardwareBackend,
         clock: Clock,
     ) -> None:
         self._config = config
-        self._caps = caps
         self._checks = tuple(checks)
         self._backend = backend
         self._clock = clock
@@ -51,7 +54,9 @@ class ChipDriver:
         self._lock = threading.RLock()
         self._applied = DeviceIntent.of(config)
         self._open = False
-        self._degraded = False
+        self._closed_reason = "the driver is not open"
+        self._degraded: str | None = None  # why the hardware may differ from the intent
+        self._needs_reconcile = False  # only a reconcile clears the degradation
         backend.add_event_listener(self._events.publish)
 
     @property
@@ -73,11 +78,16 @@ class ChipDriver:
         with self._lock:
             if self._open:
                 return
-            self._backend.open()
+            try:
+                self._backend.open()
+            except DriverError as error:
+                self._closed_reason = f"open failed: {error}"
+                raise
             try:
                 self._applied = self._backend.read_config()
-            except DriverError:
+            except DriverError as error:
                 self._backend.close()
+                self._closed_reason = f"reading the configuration back failed: {error}"
                 raise
             self._open = True
 
@@ -87,9 +97,10 @@ class ChipDriver:
                 return
             self._backend.close()
             self._open = False
+            self._closed_reason = "the driver is not open"
 
     def capabilities(self) -> Capabilities:
-        return replace(self._caps, sdk_version=self._backend.sdk_version())
+        return self._backend.capabilities()
 
     # --------------------------------------------------------------- configuration
 
@@ -97,7 +108,7 @@ class ChipDriver:
         ops = tuple(ops)
         current = self._applied
         ctx = CheckContext(
-            caps=self._caps,
+            caps=self._backend.capabilities(),
             identity=self._config,
             current=current,
             ops=ops,
@@ -106,7 +117,7 @@ class ChipDriver:
         findings: list[Problem] = []
         for check in self._checks:
             findings.extend(check(ctx))
-        return ValidationReport.from_findings(self._config.name, findings)
+        return ValidationReport.from_findings(self._config.name, attribute(findings, ops))
 
     def apply(self, ops: Sequence[Op]) -> None:
         ops = tuple(ops)
@@ -118,31 +129,43 @@ class ChipDriver:
                     self._backend.program(op)
                 except DriverError as error:
                     self._applied = self._applied.with_ops(ops[:index])
+                    failed = ApplyFailed(self._config.name, index, op, error)
                     if index > 0:
-                        self._set_degraded(True, f"apply failed at op {index}")
-                    raise ApplyFailed(self._config.name, index, op, error) from error
+                        self._degrade(str(failed), sticky=False)
+                    raise failed from error
             self._applied = self._applied.with_ops(ops)
-            self._set_degraded(False, "configuration applied")
+            if not self._needs_reconcile:
+                self._recover("configuration applied")
 
     def reconcile(self, intent: DeviceIntent) -> tuple[Op, ...]:
         with self._lock:
-            self._require_open()
-            self._applied = self._backend.read_config()
-            ops = self._applied.diff(intent)
-            self.apply(ops)
+            try:
+                self._require_open()
+                self._applied = self._backend.read_config()
+                ops = self._applied.diff(intent)
+                self.apply(ops)
+            except DriverError as error:
+                self._degrade(f"reconcile failed: {error}", sticky=True)
+                raise
+            self._needs_reconcile = False
+            self._recover("reconciled")
             return ops
 
     def applied(self) -> DeviceIntent:
         return self._applied
+
+    def mark_degraded(self, reason: str) -> None:
+        with self._lock:
+            self._degrade(reason, sticky=True)
 
     # ----------------------------------------------------------------------- reads
 
     def read_device_state(self) -> DeviceState:
         state = self._backend.read_device_state()
         if not self._open:
-            return replace(state, oper_status=OperStatus.DOWN)
-        if self._degraded and state.oper_status is OperStatus.UP:
-            return replace(state, oper_status=OperStatus.DEGRADED)
+            return replace(state, oper_status=OperStatus.DOWN, reason=self._closed_reason)
+        if self._degraded is not None and state.oper_status is OperStatus.UP:
+            return replace(state, oper_status=OperStatus.DEGRADED, reason=self._degraded)
         return state
 
     def read_port_states(self, names: Collection[str] | None = None) -> Mapping[str, PortState]:
@@ -172,12 +195,19 @@ class ChipDriver:
         if not self._open:
             raise DeviceUnavailable(self._config.name, "the driver is not open")
 
-    def _set_degraded(self, degraded: bool, reason: str) -> None:
-        if degraded == self._degraded:
-            return
-        self._degraded = degraded
-        state = self._backend.read_device_state()
-        if state.oper_status is not OperStatus.UP:
-            return
-        status = OperStatus.DEGRADED if degraded else OperStatus.UP
-        self._events.publish(DeviceEvent(self._config.name, status, self._clock.now_ns(), reason))
+    def _degrade(self, reason: str, *, sticky: bool) -> None:
+        self._needs_reconcile = self._needs_reconcile or sticky
+        if reason != self._degraded:
+            self._degraded = reason
+            self._announce(OperStatus.DEGRADED, reason)
+
+    def _recover(self, reason: str) -> None:
+        if self._degraded is not None:
+            self._degraded = None
+            self._announce(OperStatus.UP, reason)
+
+    def _announce(self, status: OperStatus, reason: str) -> None:
+        if self._backend.read_device_state().oper_status is OperStatus.UP:
+            self._events.publish(
+                DeviceEvent(self._config.name, status, self._clock.now_ns(), reason)
+            )

@@ -12,6 +12,7 @@ from typing import Protocol
 
 from agent.clock import Clock
 from agent.drivers.capabilities import Capabilities
+from agent.drivers.checks.context import Check
 from agent.drivers.config import DeviceConfig
 from agent.drivers.counters import PortCounters, SliceCounters
 from agent.drivers.events import EventListener
@@ -40,7 +41,8 @@ class CapabilityReporter(Protocol):
     """What the device can do."""
 
     def capabilities(self) -> Capabilities:
-        """The chip's capabilities, with the running SDK or firmware version."""
+        """The backend's capabilities: declared (the chip profile) until the driver is
+        open, then what the backend probed. Never touches the hardware."""
         ...
 
 
@@ -48,9 +50,11 @@ class ConfigValidator(Protocol):
     """Checking a batch of ops without touching anything."""
 
     def validate(self, ops: Sequence[Op]) -> ValidationReport:
-        """Checks the state that applying all ``ops`` would leave; lists every problem.
+        """Checks the state that applying all ``ops`` would leave; lists every problem,
+        each naming the op it refuses (``Problem.op``).
 
-        Has no side effects and works whether or not the device is reachable.
+        Has no side effects, never touches the hardware and works on a driver that is
+        not open (with the declared capabilities) as well as on an open one.
         """
         ...
 
@@ -74,12 +78,18 @@ class Reconciler(Protocol):
     def reconcile(self, intent: DeviceIntent) -> tuple[Op, ...]:
         """Reads back what the hardware holds and applies the difference to ``intent``.
 
-        Returns the ops it applied (empty when already in line).
+        Returns the ops it applied (empty when already in line). When it fails, the
+        device reports DEGRADED with the reason until a later reconcile succeeds.
         """
         ...
 
     def applied(self) -> DeviceIntent:
         """The configuration the driver believes the hardware holds."""
+        ...
+
+    def mark_degraded(self, reason: str) -> None:
+        """Reports the device DEGRADED (its hardware may differ from the configuration)
+        with ``reason`` until a later reconcile succeeds."""
         ...
 
 
@@ -149,7 +159,10 @@ class DriverFactory(Protocol):
 class HardwareBackend(Protocol):
     """What a driver programs: real hardware, or the mock that simulates it.
 
-    ``program`` applies one op atomically (fully, or not at all when it raises
+    Creating one touches nothing; ``open`` connects (raising DeviceUnavailable when it
+    cannot) and probes what the device can do. ``capabilities`` never touches the
+    hardware: before ``open`` it returns the declared capabilities, after it the probed
+    ones. ``program`` applies one op atomically (fully, or not at all when it raises
     HardwareFault or DeviceUnavailable) and is idempotent. Reads raise DeviceUnavailable
     when the device cannot be reached.
     """
@@ -158,7 +171,7 @@ class HardwareBackend(Protocol):
 
     def close(self) -> None: ...
 
-    def sdk_version(self) -> str: ...
+    def capabilities(self) -> Capabilities: ...
 
     def program(self, op: Op) -> None: ...
 
@@ -175,3 +188,26 @@ class HardwareBackend(Protocol):
     def read_slice_counters(self, names: Collection[str] | None) -> Mapping[str, SliceCounters]: ...
 
     def add_event_listener(self, listener: EventListener) -> Callable[[], None]: ...
+
+
+class BackendProvider(Protocol):
+    """A backend plugin: builds the HardwareBackend of one device of a driver family.
+
+    Registered under the entry-point group ``edge_agent.backends`` with the name
+    ``<family>.<backend>`` (``nvidia.linux``, ``tofino.mock``); one provider object may
+    serve several families. ``checks`` are the backend's own rules (its limits and
+    quirks), run after the family's.
+    """
+
+    @property
+    def description(self) -> str:
+        """One line for ``edge-agent drivers``."""
+        ...
+
+    @property
+    def checks(self) -> tuple[Check, ...]: ...
+
+    def create(self, config: DeviceConfig, profile: Capabilities, clock: Clock) -> HardwareBackend:
+        """A backend for device ``config`` whose chip is described by ``profile``; it
+        must not touch the hardware before ``open``."""
+        ...

@@ -37,6 +37,7 @@ class DeviceState:
     sdk_version: str
     dpu_mode: str | None
     last_change_ns: int
+    reason: str = ""  # why the device is DOWN or DEGRADED, when known
 
 
 @dataclass(frozen=True, slots=True)

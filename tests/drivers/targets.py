@@ -67,11 +67,15 @@ def discover_targets() -> tuple[Target, ...]:
     registry = DriverRegistry.discover()
     assert not registry.load_errors, registry.load_errors
     return tuple(
-        Target(family.name, chipset, backend, factory, family.profiles[chipset])
-        for family in registry.families
-        for chipset in family.chipsets
-        for backend, factory in sorted(family.backends.items())
-        if backend == "mock"
+        Target(
+            t.family,
+            t.chipset,
+            t.backend,
+            registry.factory(t.chipset, t.backend),
+            registry.family_for(t.chipset).profiles[t.chipset],
+        )
+        for t in registry.targets()
+        if t.backend == "mock"
     )
 
 

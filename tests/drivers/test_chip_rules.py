@@ -27,7 +27,8 @@ def test_400g_is_refused_on_tofino1_and_accepted_on_tofino2() -> None:
     ops = create(port("eth1", speed_bps=400 * G))
     assert messages(tofino1, ops) == [
         "port eth1: speed 400G is not supported by tofino1 "
-        "(supported: 1G, 10G, 25G, 40G, 50G, 100G) [rule port-speed]"
+        "(supported: 1G, 10G, 25G, 40G, 50G, 100G) [rule port-speed] "
+        "(refused op 0: port eth1 create, speed_bps)"
     ]
     tofino2, _ = make_driver("tofino2")
     assert tofino2.validate(ops).ok
@@ -38,7 +39,8 @@ def test_8x50g_breakout_is_refused_on_a_tofino1_qsfp28_cage() -> None:
     ops = create(port("eth5/0", 5, breakout="8x50G", speed_bps=50 * G))
     assert messages(tofino1, ops) == [
         "port eth5/0: breakout 8x50G needs 16 lanes of 25G; cage 5 (QSFP28, 4 lanes of 25G) "
-        "has 4 (legal on tofino1: none, 1x100G, 1x40G, 2x50G, 4x25G, 4x10G) [rule breakout-mode]"
+        "has 4 (legal on tofino1: none, 1x100G, 1x40G, 2x50G, 4x25G, 4x10G) [rule breakout-mode] "
+        "(refused op 0: port eth5/0 create, index, breakout)"
     ]
     tofino2, _ = make_driver("tofino2")
     assert tofino2.validate(ops).ok
@@ -49,7 +51,7 @@ def test_300_vfs_are_refused_on_e810() -> None:
     ops = create(port("pf0", num_vfs=300))
     assert messages(e810, ops) == [
         "port pf0: num-vfs 300 brings the device to 300 VFs (pf0 300); "
-        "e810 allows 256 VFs per device [rule vf-limit]"
+        "e810 allows 256 VFs per device [rule vf-limit] (refused op 0: port pf0 create, num_vfs)"
     ]
     assert e810.validate(create(port("pf0", num_vfs=256))).ok
     split = create(port("pf0", num_vfs=200), port("pf1", 2, num_vfs=100))
@@ -63,7 +65,8 @@ def test_mtu_9500_is_refused_where_the_profile_says_9216() -> None:
         driver, _ = make_driver(chipset)
         ops = create(port("eth1", speed_bps=100 * G, mtu=9500))
         assert messages(driver, ops) == [
-            f"port eth1: mtu 9500 is outside the range 64..9216 of {chipset} [rule port-mtu]"
+            f"port eth1: mtu 9500 is outside the range 64..9216 of {chipset} [rule port-mtu] "
+            "(refused op 0: port eth1 create, mtu)"
         ]
         assert driver.validate(create(port("eth1", mtu=9216))).ok
     connectx, _ = make_driver("connectx-6")
@@ -81,7 +84,7 @@ def test_guaranteed_rates_above_the_port_speed_are_refused() -> None:
     )
     assert messages(driver, ops) == [
         "port eth1: guaranteed rates add up to 55G (slice embb 30G, slice urllc 25G), above "
-        "the port speed 50G [rule slice-guarantee]"
+        "the port speed 50G [rule slice-guarantee] (refused op 0: port eth1 create, speed_bps)"
     ]
     fits = (
         *ops[:2],
@@ -130,7 +133,7 @@ def test_e810_ports_must_fit_one_port_option() -> None:
     too_far = create(port("p5", 5, speed_bps=25 * G))
     assert messages(e810, too_far) == [
         "port p5: no port option of e810 (2x100G, 4x25G, 8x10G) allows port 5 at 25G "
-        "[rule port-option]"
+        "[rule port-option] (refused op 0: port p5 create, index, speed_bps)"
     ]
 
 
@@ -146,7 +149,7 @@ def test_dpu_mode_is_refused_off_bluefield_and_when_unknown() -> None:
     before = connectx.config
     assert messages(connectx, (DeviceOp(before, dataclasses.replace(before, dpu_mode="nic")),)) == [
         "device dut: dpu-mode nic is set but connectx-7 is not a DPU (only BlueField devices "
-        "have a DPU mode) [rule dpu-mode]"
+        "have a DPU mode) [rule dpu-mode] (refused op 0: device dut update, dpu_mode)"
     ]
     bluefield, _ = make_driver("bluefield-2")
     before = bluefield.config
@@ -172,7 +175,7 @@ def test_switches_have_no_vfs() -> None:
     driver, _ = make_driver("tofino2")
     assert messages(driver, create(port("eth1", num_vfs=4))) == [
         "port eth1: num-vfs 4 requested but tofino2 ports have no SR-IOV virtual functions "
-        "[rule vf-unsupported]"
+        "[rule vf-unsupported] (refused op 0: port eth1 create, num_vfs)"
     ]
 
 

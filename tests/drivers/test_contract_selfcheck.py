@@ -37,7 +37,7 @@ class BrokenFactory:
 
     def __call__(self, config: DeviceConfig, clock: Clock) -> Driver:
         backend = self.hardware(config, self.caps, clock)
-        return self.driver(config, self.caps, self.checks, backend, clock)
+        return self.driver(config, self.checks, backend, clock)
 
 
 def broken(**parts: object) -> Target:

@@ -22,17 +22,18 @@ def test_the_table_lists_four_families_and_nine_models(capsys) -> None:
     lines = out.splitlines()
     assert lines[0].split() == ["FAMILY", "CHIPSET", "BACKENDS", "MODEL"]
     rows = [line.split()[:3] for line in lines[1:10]]
-    assert rows == [
-        ["intel", "e810", "mock"],
-        ["intel", "ipu-e2000", "mock"],
-        ["nvidia", "connectx-6", "mock"],
-        ["nvidia", "connectx-7", "mock"],
-        ["nvidia", "bluefield-2", "mock"],
-        ["nvidia", "bluefield-3", "mock"],
-        ["stratix", "stratix10-dx", "mock"],
-        ["tofino", "tofino1", "mock"],
-        ["tofino", "tofino2", "mock"],
+    assert [row[:2] for row in rows] == [
+        ["intel", "e810"],
+        ["intel", "ipu-e2000"],
+        ["nvidia", "connectx-6"],
+        ["nvidia", "connectx-7"],
+        ["nvidia", "bluefield-2"],
+        ["nvidia", "bluefield-3"],
+        ["stratix", "stratix10-dx"],
+        ["tofino", "tofino1"],
+        ["tofino", "tofino2"],
     ]
+    assert all("mock" in row[2].split(",") for row in rows)
     assert "4 driver families, 9 chipset models" in out
 
 
@@ -42,7 +43,7 @@ def test_json_output(capsys) -> None:
     data = json.loads(out)
     assert [f["name"] for f in data["families"]] == ["intel", "nvidia", "stratix", "tofino"]
     tofino = data["families"][3]
-    assert tofino["backends"] == ["mock"]
+    assert "mock" in tofino["backends"]
     assert [c["chipset"] for c in tofino["chipsets"]] == ["tofino1", "tofino2"]
     assert tofino["chipsets"][0]["mtu-max"] == 9216
     assert data["load-errors"] == []

@@ -14,7 +14,7 @@ import agent.drivers.registry as registry_module
 from agent.clock import FakeClock
 from agent.drivers import DeviceConfig, UnknownBackend, UnknownChipset
 from agent.drivers.errors import DriverUnavailable
-from agent.drivers.registry import ENTRY_POINT_GROUP, DriverRegistry
+from agent.drivers.registry import BACKEND_GROUP, ENTRY_POINT_GROUP, DriverRegistry
 
 NINE = (
     "bluefield-2",
@@ -39,7 +39,7 @@ def test_four_families_serve_the_nine_chipsets_on_the_mock() -> None:
         "tofino": ("tofino1", "tofino2"),
     }
     assert registry.chipsets == NINE
-    assert all("mock" in family.backends for family in registry.families)
+    assert all("mock" in registry.backends(family.name) for family in registry.families)
 
 
 @pytest.mark.parametrize("chipset", NINE)
@@ -59,19 +59,29 @@ def test_an_unknown_chipset_is_a_clear_error() -> None:
 def test_an_unknown_backend_is_a_clear_error() -> None:
     with pytest.raises(UnknownBackend) as error:
         DriverRegistry.discover().create(DeviceConfig("d", "e810", backend="netlink"), FakeClock())
-    assert str(error.value) == (
-        "driver family intel has no backend 'netlink' for chipset e810 (available: mock)"
+    assert str(error.value).startswith(
+        "driver family intel has no backend 'netlink' for chipset e810 (available: "
     )
+    assert "mock" in error.value.known
 
 
 def test_broken_and_conflicting_plugins_are_reported_not_fatal(monkeypatch) -> None:
-    entries = [
-        EntryPoint("tofino", "agent.drivers.tofino:FAMILY", ENTRY_POINT_GROUP),
-        EntryPoint("again", "agent.drivers.tofino:FAMILY", ENTRY_POINT_GROUP),
-        EntryPoint("missing", "no_such_package.drivers:FAMILY", ENTRY_POINT_GROUP),
-        EntryPoint("wrong", "agent.drivers.units:GBPS", ENTRY_POINT_GROUP),
-    ]
-    monkeypatch.setattr(registry_module, "entry_points", lambda group: entries)
+    entries = {
+        ENTRY_POINT_GROUP: [
+            EntryPoint("tofino", "agent.drivers.tofino:FAMILY", ENTRY_POINT_GROUP),
+            EntryPoint("again", "agent.drivers.tofino:FAMILY", ENTRY_POINT_GROUP),
+            EntryPoint("missing", "no_such_package.drivers:FAMILY", ENTRY_POINT_GROUP),
+            EntryPoint("wrong", "agent.drivers.units:GBPS", ENTRY_POINT_GROUP),
+        ],
+        BACKEND_GROUP: [
+            EntryPoint("tofino.mock", "agent.drivers.mock:BACKEND", BACKEND_GROUP),
+            EntryPoint("tofino.mock", "agent.drivers.mock:MockBackendProvider", BACKEND_GROUP),
+            EntryPoint("nofamily.mock", "agent.drivers.mock:BACKEND", BACKEND_GROUP),
+            EntryPoint("unqualified", "agent.drivers.mock:BACKEND", BACKEND_GROUP),
+            EntryPoint("tofino.units", "agent.drivers.units:GBPS", BACKEND_GROUP),
+        ],
+    }
+    monkeypatch.setattr(registry_module, "entry_points", lambda group: entries[group])
     registry = DriverRegistry.discover()
     assert [f.name for f in registry.families] == ["tofino", "tofino"]
     errors = registry.load_errors
@@ -79,6 +89,11 @@ def test_broken_and_conflicting_plugins_are_reported_not_fatal(monkeypatch) -> N
     assert any("wrong" in e and "not a DriverFamily" in e for e in errors)
     assert any("tofino1 is claimed by families tofino and tofino" in e for e in errors)
     assert registry.family_for("tofino1").name == "tofino"
+    assert any("tofino.mock is registered twice" in e for e in errors)
+    assert any("nofamily.mock names no installed driver family" in e for e in errors)
+    assert any("unqualified" in e and "not named <family>.<backend>" in e for e in errors)
+    assert any("tofino.units" in e and "not a backend provider" in e for e in errors)
+    assert list(registry.backends("tofino")) == ["mock"]
 
 
 def test_the_registry_imports_no_concrete_family() -> None:

@@ -47,7 +47,11 @@ def check_breakout_mode(ctx: CheckContext) -> Iterator[Problem]:
         else:
             reason = f"breakout {port.breakout} is not possible on {_cage_text(port.index, group)}"
         yield Problem(
-            "port", port.name, BREAKOUT_MODE, f"{reason} (legal on {ctx.caps.chipset}: {legal})"
+            "port",
+            port.name,
+            BREAKOUT_MODE,
+            f"{reason} (legal on {ctx.caps.chipset}: {legal})",
+            fields=("breakout", "index"),
         )
 
 
@@ -64,6 +68,8 @@ def check_breakout_agreement(ctx: CheckContext) -> Iterator[Problem]:
                 BREAKOUT_AGREEMENT,
                 f"the entries of cage {index} disagree on its breakout ({listing}); "
                 "every channel of a cage carries the same breakout",
+                fields=("breakout", "index"),
+                involves=tuple(("port", p.name) for p in ports if p is not port),
             )
 
 
@@ -81,6 +87,7 @@ def check_breakout_channel(ctx: CheckContext) -> Iterator[Problem]:
                 BREAKOUT_CHANNEL,
                 f"channel {port.channel} does not exist with breakout {port.breakout} "
                 f"(channels {valid})",
+                fields=("channel", "breakout"),
             )
 
 
@@ -109,4 +116,10 @@ def check_breakout_speed(ctx: CheckContext) -> Iterator[Problem]:
             continue  # reported by the speed check
         problem = _speed_problem(port, ctx.caps.cage(port.index))
         if problem is not None:
-            yield Problem("port", port.name, BREAKOUT_SPEED, problem)
+            yield Problem(
+                "port",
+                port.name,
+                BREAKOUT_SPEED,
+                problem,
+                fields=("speed_bps", "breakout", "index"),
+            )

@@ -32,6 +32,7 @@ def check_device_identity(ctx: CheckContext) -> Iterator[Problem]:
             device.name,
             DEVICE_IDENTITY,
             f"this driver manages device {name}, not {device.name}",
+            fields=("name",),
         )
     if device.chipset != ctx.identity.chipset:
         yield Problem(
@@ -40,6 +41,7 @@ def check_device_identity(ctx: CheckContext) -> Iterator[Problem]:
             DEVICE_IDENTITY,
             f"chipset cannot change from {ctx.identity.chipset} to {device.chipset}; "
             "remove the device and add it again",
+            fields=("chipset",),
         )
     if device.backend != ctx.identity.backend:
         yield Problem(
@@ -48,6 +50,7 @@ def check_device_identity(ctx: CheckContext) -> Iterator[Problem]:
             DEVICE_IDENTITY,
             f"backend cannot change from {ctx.identity.backend} to {device.backend} "
             "while the driver runs; remove the device and add it again",
+            fields=("backend",),
         )
 
 
@@ -64,6 +67,7 @@ def check_dpu_mode(ctx: CheckContext) -> Iterator[Problem]:
             DPU_MODE,
             f"dpu-mode {device.dpu_mode} is set but {ctx.caps.chipset} is not a DPU "
             "(only BlueField devices have a DPU mode)",
+            fields=("dpu_mode",),
         )
     elif device.dpu_mode not in modes:
         yield Problem(
@@ -72,4 +76,5 @@ def check_dpu_mode(ctx: CheckContext) -> Iterator[Problem]:
             DPU_MODE,
             f"dpu-mode {device.dpu_mode!r} is not a mode of {ctx.caps.chipset} "
             f"(valid: {', '.join(modes)})",
+            fields=("dpu_mode",),
         )

@@ -22,8 +22,15 @@ PORT_OPTION = "port-option"
 LAG_SPEED = "lag-speed"
 
 
-def _port(port: PortConfig, rule: str, message: str) -> Problem:
-    return Problem("port", port.name, rule, message)
+def _port(
+    port: PortConfig,
+    rule: str,
+    message: str,
+    fields: tuple[str, ...],
+    involves: tuple[PortConfig, ...] = (),
+) -> Problem:
+    others = tuple(("port", other.name) for other in involves if other.name != port.name)
+    return Problem("port", port.name, rule, message, fields=fields, involves=others)
 
 
 def check_port_device(ctx: CheckContext) -> Iterator[Problem]:
@@ -31,7 +38,9 @@ def check_port_device(ctx: CheckContext) -> Iterator[Problem]:
     for name in sorted(ctx.result.ports):
         port = ctx.result.ports[name]
         if port.device != ctx.device:
-            yield _port(port, PORT_DEVICE, f"belongs to device {port.device}, not {ctx.device}")
+            yield _port(
+                port, PORT_DEVICE, f"belongs to device {port.device}, not {ctx.device}", ("device",)
+            )
 
 
 def check_port_index(ctx: CheckContext) -> Iterator[Problem]:
@@ -43,6 +52,7 @@ def check_port_index(ctx: CheckContext) -> Iterator[Problem]:
                 port,
                 PORT_INDEX,
                 f"index {port.index} is out of range: {ctx.caps.chipset} has ports 1..{count}",
+                ("index",),
             )
 
 
@@ -61,11 +71,14 @@ def check_port_location(ctx: CheckContext) -> Iterator[Problem]:
                         name,
                         PORT_LOCATION,
                         f"cage {index} channel {channel} is also configured as {others}",
+                        fields=("index", "channel"),
+                        involves=tuple(("port", n) for n in names if n != name),
                     )
 
 
 def check_port_speed(ctx: CheckContext) -> Iterator[Problem]:
-    """The speed is one the chip runs."""
+    """The speed is one the chip runs, and one its host interface runs when it has a
+    probed list of them."""
     speeds = ctx.caps.speeds_bps
     for port in ctx.own_ports:
         if port.speed_bps not in speeds:
@@ -74,6 +87,17 @@ def check_port_speed(ctx: CheckContext) -> Iterator[Problem]:
                 PORT_SPEED,
                 f"speed {format_bps(port.speed_bps)} is not supported by {ctx.caps.chipset} "
                 f"(supported: {format_speeds(speeds)})",
+                ("speed_bps",),
+            )
+            continue
+        limits = ctx.caps.interface(port.interface_name)
+        if limits is not None and limits.speeds_bps and port.speed_bps not in limits.speeds_bps:
+            yield _port(
+                port,
+                PORT_SPEED,
+                f"speed {format_bps(port.speed_bps)} is not a link mode of interface "
+                f"{limits.name} (supported: {format_speeds(limits.speeds_bps)})",
+                ("speed_bps", "interface_name"),
             )
 
 
@@ -82,7 +106,10 @@ def check_port_fec(ctx: CheckContext) -> Iterator[Problem]:
     for port in ctx.own_ports:
         if port.fec not in FEC_MODES:
             yield _port(
-                port, PORT_FEC, f"fec {port.fec!r} is unknown (valid: {', '.join(FEC_MODES)})"
+                port,
+                PORT_FEC,
+                f"fec {port.fec!r} is unknown (valid: {', '.join(FEC_MODES)})",
+                ("fec",),
             )
             continue
         rule = ctx.caps.fec_rule(port.speed_bps)
@@ -93,11 +120,12 @@ def check_port_fec(ctx: CheckContext) -> Iterator[Problem]:
             PORT_FEC,
             f"fec {port.fec} is not valid at {format_bps(port.speed_bps)} on {ctx.caps.chipset} "
             f"(valid: {', '.join((*rule.modes, 'auto'))})",
+            ("fec", "speed_bps"),
         )
 
 
 def check_port_mtu(ctx: CheckContext) -> Iterator[Problem]:
-    """The MTU is inside the chip's range."""
+    """The MTU is inside the chip's range and its host interface's probed range."""
     low, high = ctx.caps.mtu_min, ctx.caps.mtu_max
     for port in ctx.own_ports:
         if not low <= port.mtu <= high:
@@ -105,6 +133,17 @@ def check_port_mtu(ctx: CheckContext) -> Iterator[Problem]:
                 port,
                 PORT_MTU,
                 f"mtu {port.mtu} is outside the range {low}..{high} of {ctx.caps.chipset}",
+                ("mtu",),
+            )
+            continue
+        limits = ctx.caps.interface(port.interface_name)
+        if limits is not None and not limits.mtu_min <= port.mtu <= limits.mtu_max:
+            yield _port(
+                port,
+                PORT_MTU,
+                f"mtu {port.mtu} is outside the range {limits.mtu_min}..{limits.mtu_max} "
+                f"of interface {limits.name}",
+                ("mtu", "interface_name"),
             )
 
 
@@ -116,6 +155,7 @@ def check_port_loopback(ctx: CheckContext) -> Iterator[Problem]:
                 port,
                 PORT_LOOPBACK,
                 f"loopback {port.loopback!r} is unknown (valid: {', '.join(LOOPBACK_MODES)})",
+                ("loopback",),
             )
 
 
@@ -135,6 +175,8 @@ def check_device_bandwidth(ctx: CheckContext) -> Iterator[Problem]:
             DEVICE_BANDWIDTH,
             f"enabled ports add up to {format_bps(total)} ({listing}); "
             f"{ctx.caps.chipset} carries at most {format_bps(limit)} in total",
+            ("speed_bps", "enabled"),
+            tuple(enabled),
         )
 
 
@@ -157,7 +199,7 @@ def check_port_option(ctx: CheckContext) -> Iterator[Problem]:
             else f"ports 1..{highest} with speeds up to {format_bps(fastest)} fit no single "
             f"port option of {ctx.caps.chipset} ({names})"
         )
-        yield _port(port, PORT_OPTION, why)
+        yield _port(port, PORT_OPTION, why, ("index", "speed_bps"), ctx.own_ports)
 
 
 def check_lag_speed(ctx: CheckContext) -> Iterator[Problem]:
@@ -169,4 +211,11 @@ def check_lag_speed(ctx: CheckContext) -> Iterator[Problem]:
     for group, members in sorted(groups.items()):
         if len({port.speed_bps for port in members}) > 1:
             listing = ", ".join(f"{p.name} {format_bps(p.speed_bps)}" for p in members)
-            yield Problem("lag", group, LAG_SPEED, f"members run different speeds ({listing})")
+            yield Problem(
+                "lag",
+                group,
+                LAG_SPEED,
+                f"members run different speeds ({listing})",
+                fields=("speed_bps", "lag_group"),
+                involves=tuple(("port", p.name) for p in members),
+            )

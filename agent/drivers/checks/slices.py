@@ -31,6 +31,7 @@ def check_slice_vlan(ctx: CheckContext) -> Iterator[Problem]:
                 name,
                 SLICE_VLAN,
                 f"vlan-id {slice_.vlan_id} is outside {VLAN_MIN}..{VLAN_MAX}",
+                fields=("vlan_id",),
             )
         users[slice_.vlan_id].append(name)
     for vlan, names in sorted(users.items()):
@@ -44,6 +45,8 @@ def check_slice_vlan(ctx: CheckContext) -> Iterator[Problem]:
                 SLICE_VLAN_UNIQUE,
                 f"vlan-id {vlan} is also used by slice {others} on device {ctx.device}; "
                 "slices must not share a VLAN",
+                fields=("vlan_id",),
+                involves=tuple(("slice", n) for n in names if n != name),
             )
 
 
@@ -55,7 +58,11 @@ def check_slice_members(ctx: CheckContext) -> Iterator[Problem]:
         for member in ctx.result.slices[name].members:
             if member.port in seen:
                 yield Problem(
-                    "slice", name, SLICE_MEMBER, f"member port {member.port} is listed twice"
+                    "slice",
+                    name,
+                    SLICE_MEMBER,
+                    f"member port {member.port} is listed twice",
+                    fields=("members",),
                 )
             seen.add(member.port)
             if member.port not in own:
@@ -64,7 +71,12 @@ def check_slice_members(ctx: CheckContext) -> Iterator[Problem]:
                     name,
                     SLICE_MEMBER,
                     f"member port {member.port} is not a port of device {ctx.device}",
+                    fields=("members",),
                 )
+
+
+def _rate(name: str, message: str, *fields: str) -> Problem:
+    return Problem("slice", name, SLICE_RATE, message, fields=fields)
 
 
 def check_slice_rates(ctx: CheckContext) -> Iterator[Problem]:
@@ -72,23 +84,22 @@ def check_slice_rates(ctx: CheckContext) -> Iterator[Problem]:
     for name in sorted(ctx.result.slices):
         slice_ = ctx.result.slices[name]
         if slice_.min_rate_bps < 0:
-            yield Problem("slice", name, SLICE_RATE, "min-rate-bps is negative")
+            yield _rate(name, "min-rate-bps is negative", "min_rate_bps")
         if slice_.max_rate_bps is not None and slice_.max_rate_bps <= 0:
-            yield Problem("slice", name, SLICE_RATE, "max-rate-bps must be positive")
+            yield _rate(name, "max-rate-bps must be positive", "max_rate_bps")
             continue
         for member in slice_.members:
             guaranteed = slice_.guaranteed_bps(member)
             if member.min_rate_bps is not None and member.min_rate_bps < 0:
-                yield Problem(
-                    "slice", name, SLICE_RATE, f"min-rate-bps of member {member.port} is negative"
-                )
+                yield _rate(name, f"min-rate-bps of member {member.port} is negative", "members")
             elif slice_.max_rate_bps is not None and guaranteed > slice_.max_rate_bps:
-                yield Problem(
-                    "slice",
+                yield _rate(
                     name,
-                    SLICE_RATE,
                     f"guaranteed rate {format_bps(guaranteed)} on port {member.port} exceeds "
                     f"the slice's max-rate {format_bps(slice_.max_rate_bps)}",
+                    "min_rate_bps",
+                    "max_rate_bps",
+                    "members",
                 )
 
 
@@ -104,6 +115,7 @@ def check_slice_priority(ctx: CheckContext) -> Iterator[Problem]:
                 SLICE_PRIORITY,
                 f"priority {priority} is outside 0..{levels - 1} ({levels} queues per port "
                 f"on {ctx.caps.chipset})",
+                fields=("priority",),
             )
 
 
@@ -121,4 +133,6 @@ def check_slice_guarantees(ctx: CheckContext) -> Iterator[Problem]:
             SLICE_GUARANTEE,
             f"guaranteed rates add up to {format_bps(total)} ({listing}), above the port "
             f"speed {format_bps(port.speed_bps)}",
+            fields=("speed_bps", "min_rate_bps", "members", "slice.enabled"),
+            involves=tuple(("slice", name) for name, _ in entries),
         )

@@ -25,6 +25,8 @@ def check_lag_excludes_sriov(ctx: CheckContext) -> Iterator[Problem]:
             LAG_SRIOV,
             f"link aggregation and SR-IOV exclude each other on {ctx.caps.chipset}: "
             f"in a LAG: {lag_text}; with VFs: {vf_text}",
+            fields=("lag_group", "num_vfs"),
+            involves=tuple(("port", p.name) for p in (*in_lag, *with_vfs) if p is not port),
         )
 
 

@@ -10,14 +10,17 @@ from agent.drivers.mock.controls import (
     TrafficSource,
 )
 from agent.drivers.mock.hardware import MockHardware
+from agent.drivers.mock.provider import BACKEND, MockBackendProvider
 from agent.drivers.mock.snapshot import HwSnapshot
 from agent.drivers.mock.traffic import PortTraffic, SliceTraffic
 
 __all__ = [
+    "BACKEND",
     "CablePlant",
     "FaultInjector",
     "HwSnapshot",
     "HwSnapshotSource",
+    "MockBackendProvider",
     "MockHardware",
     "PortTraffic",
     "Simulator",

@@ -88,8 +88,9 @@ class MockHardware:
     def close(self) -> None:
         self._open = False
 
-    def sdk_version(self) -> str:
-        return self._caps.sdk_version
+    def capabilities(self) -> Capabilities:
+        """The chip profile: a mock has nothing to probe."""
+        return self._caps
 
     @_locked
     def add_event_listener(self, listener: EventListener) -> Callable[[], None]:

@@ -26,6 +26,7 @@ def check_mode_change(ctx: CheckContext) -> Iterator[Problem]:
         f"dpu-mode {old} -> {new} restarts the {ctx.caps.chipset}: the device and all its "
         "links go down until it is back",
         Severity.WARNING,
+        fields=("dpu_mode",),
     )
 
 

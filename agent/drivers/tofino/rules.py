@@ -28,6 +28,7 @@ def check_layout_rebuild(ctx: CheckContext) -> Iterator[Problem]:
                 f"cage {index} changes breakout {was} -> {becomes}: the SDE rebuilds the "
                 "cage's port layout and every channel of the cage goes down until it is done",
                 Severity.WARNING,
+                fields=("breakout",),
             )
 
 
