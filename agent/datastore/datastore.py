@@ -29,6 +29,7 @@ from agent.datastore.tree import Tree, TreeOps
 from agent.drivers.intent import DeviceIntent
 from agent.drivers.problems import Problem
 from agent.mapping.intents import IntentBuilder
+from agent.metrics.sink import CommitMetrics, NoMetrics, RollbackReason
 from agent.schema.engine import SchemaEngine
 from agent.schema.path import DataPath
 from agent.schema.refusal import Refusal
@@ -94,6 +95,8 @@ class Datastore:
         self._feed = ChangeFeed()
         self._running = Running(0, {}, clock.now_ns(), {})
         self._pending: Pending | None = None
+        self.metrics: CommitMetrics = NoMetrics()
+        """Where commits and rollbacks are reported (agent.app sets it)."""
 
     # --- lifecycle ----------------------------------------------------------------------
 
@@ -120,7 +123,11 @@ class Datastore:
                     record.version,
                     record.previous_version,
                 )
-                self._rollback_to(record.previous_version, reason="restart while pending")
+                self._rollback_to(
+                    record.previous_version,
+                    reason="restart while pending",
+                    kind=RollbackReason.RESTART,
+                )
             return self._running
 
     def stop(self) -> None:
@@ -170,6 +177,24 @@ class Datastore:
         id and deadline, still rolling back to what preceded the first one; without
         ``confirm`` it is the confirming commit and the pending commit is kept.
         """
+        started_ns = self._clock.monotonic_ns()
+        try:
+            result = self._commit(edits, confirm, meta, authorize, follows)
+        except DatastoreError as err:
+            self.metrics.commit_finished(err.kind.value, _seconds_since(self._clock, started_ns))
+            raise
+        outcome = "committed" if result.changes else "unchanged"
+        self.metrics.commit_finished(outcome, _seconds_since(self._clock, started_ns))
+        return result
+
+    def _commit(
+        self,
+        edits: Sequence[Edit],
+        confirm: tuple[str, int] | None,
+        meta: Mapping[str, Any] | None,
+        authorize: Authorizer | None,
+        follows: str | None,
+    ) -> CommitResult:
         with self._lock:
             prior = self._pending
             if prior is not None and follows != prior.commit_id:
@@ -225,7 +250,9 @@ class Datastore:
         """Reverts the pending commit ``commit_id`` now."""
         with self._lock:
             pending = self._check_pending(commit_id)
-            return self._rollback_to(pending.previous_version, reason="cancelled")
+            return self._rollback_to(
+                pending.previous_version, reason="cancelled", kind=RollbackReason.CANCELLED
+            )
 
     def set_rollback_timeout(self, commit_id: str, timeout_ns: int) -> Pending:
         """Moves the deadline of the pending commit to ``timeout_ns`` from now."""
@@ -250,7 +277,11 @@ class Datastore:
             if pending is None or self._clock.now_ns() < pending.deadline_ns:
                 return None
             log.warning("commit %r was not confirmed in time: rolling back", pending.commit_id)
-            return self._rollback_to(pending.previous_version, reason="not confirmed in time")
+            return self._rollback_to(
+                pending.previous_version,
+                reason="not confirmed in time",
+                kind=RollbackReason.NOT_CONFIRMED,
+            )
 
     # --- internals ----------------------------------------------------------------------
 
@@ -305,6 +336,7 @@ class Datastore:
         except HardwareRefused as err:
             raise _hardware_refused(err.problems, edits) from None
         except HardwareFailed as err:
+            self.metrics.rollback(RollbackReason.HARDWARE_FAILURE, ok=not err.degraded)
             kind = ErrorKind.UNAVAILABLE if err.unavailable else ErrorKind.HARDWARE
             degraded = (
                 f" (devices left degraded: {', '.join(err.degraded)})" if err.degraded else ""
@@ -316,7 +348,8 @@ class Datastore:
                 version, candidate, dict(meta), pending=_record(pending) if pending else None
             )
         except Exception as err:
-            self._devices.undo(applied, base.intents)
+            left = self._devices.undo(applied, base.intents)
+            self.metrics.rollback(RollbackReason.STORAGE_FAILURE, ok=not left)
             raise DatastoreError(
                 ErrorKind.STORAGE, f"saving the configuration failed: {err}"
             ) from err
@@ -373,7 +406,7 @@ class Datastore:
             self._store.clear_pending()
         return result
 
-    def _rollback_to(self, version: int, *, reason: str) -> CommitResult:
+    def _rollback_to(self, version: int, *, reason: str, kind: RollbackReason) -> CommitResult:
         """Reinstalls checkpoint ``version``. The pending commit (if any) is dropped only
         once the rollback has been installed: when it fails, the commit stays pending
         (and is persisted as pending), so the rollback is retried, never forgotten."""
@@ -391,10 +424,16 @@ class Datastore:
                     for name in current.keys() | wanted.keys()
                     if current.get(name) != wanted.get(name)
                 )
+            self.metrics.rollback(kind, ok=False)
             raise
+        self.metrics.rollback(kind, ok=True)
         self._pending = None
         self._store.clear_pending()
         return result
+
+
+def _seconds_since(clock: Clock, started_ns: int) -> float:
+    return (clock.monotonic_ns() - started_ns) / 1e9
 
 
 def _record(pending: Pending) -> PendingConfirm:
