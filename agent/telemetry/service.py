@@ -123,6 +123,7 @@ class TelemetryService:
             entities=self._entities,
         )
         self._sessions: set[Session] = set()
+        self._coalesced_closed = 0  # coalesced updates of the sessions already closed
         self._per_client: dict[str, int] = {}
         self._shares: dict[str, tuple[int, int]] = {}  # fair share -> (streams, paths)
         self._attached: dict[str, tuple[object, Callable[[], None]]] = {}
@@ -249,6 +250,7 @@ class TelemetryService:
         session.live = False
         session.queue.end()
         self._sessions.discard(session)
+        self._coalesced_closed += session.queue.coalesced
         if session.group is not None:
             streams, paths = self._shares.get(session.group, (1, 0))
             paths -= len(session.spec.subscriptions)
@@ -291,6 +293,12 @@ class TelemetryService:
     def reads(self) -> int:
         """Hardware reads made so far (each one batched for every subscriber)."""
         return self._sampler.reads
+
+    @property
+    def coalesced(self) -> int:
+        """Updates replaced in subscribers' queues before delivery so far, closed sessions
+        included (the sum of the ``duplicates`` counts sent and pending)."""
+        return self._coalesced_closed + sum(s.queue.coalesced for s in tuple(self._sessions))
 
     @property
     def missed(self) -> int:
