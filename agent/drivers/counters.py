@@ -7,24 +7,26 @@ from dataclasses import dataclass, fields
 
 @dataclass(frozen=True, slots=True)
 class PortCounters:
-    """The twelve interface counters of one port, read at ``timestamp_ns``."""
+    """The twelve interface counters of one port, read at ``timestamp_ns``; None for a
+    counter the hardware does not keep (it is absent from the state, never a made-up 0)."""
 
-    in_octets: int = 0
-    in_pkts: int = 0
-    in_unicast_pkts: int = 0
-    in_multicast_pkts: int = 0
-    in_broadcast_pkts: int = 0
-    in_errors: int = 0
-    in_discards: int = 0
-    in_fcs_errors: int = 0
-    out_octets: int = 0
-    out_pkts: int = 0
-    out_errors: int = 0
-    out_discards: int = 0
+    in_octets: int | None = 0
+    in_pkts: int | None = 0
+    in_unicast_pkts: int | None = 0
+    in_multicast_pkts: int | None = 0
+    in_broadcast_pkts: int | None = 0
+    in_errors: int | None = 0
+    in_discards: int | None = 0
+    in_fcs_errors: int | None = 0
+    out_octets: int | None = 0
+    out_pkts: int | None = 0
+    out_errors: int | None = 0
+    out_discards: int | None = 0
     timestamp_ns: int = 0
 
     def yang_items(self) -> tuple[tuple[str, int], ...]:
-        """(YANG leaf name, value) pairs, e.g. ``("in-octets", 1250)``."""
+        """(YANG leaf name, value) pairs, e.g. ``("in-octets", 1250)``; a counter the
+        hardware does not keep (None) is left out."""
         return _yang_items(self, PORT_COUNTER_FIELDS)
 
 
@@ -55,4 +57,7 @@ SLICE_COUNTER_LEAVES: tuple[str, ...] = tuple(n.replace("_", "-") for n in SLICE
 
 
 def _yang_items(counters: object, names: tuple[str, ...]) -> tuple[tuple[str, int], ...]:
-    return tuple((name.replace("_", "-"), int(getattr(counters, name))) for name in names)
+    values = ((name, getattr(counters, name)) for name in names)
+    return tuple(
+        (name.replace("_", "-"), int(value)) for name, value in values if value is not None
+    )

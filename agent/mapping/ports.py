@@ -87,6 +87,11 @@ def port_state(
 
 
 def port_counters_state(counters: PortCounters) -> dict[str, str]:
-    """The ``counters`` container of a port: the twelve counters as counter64 strings."""
-    values: tuple[int, ...] = _COUNTER_VALUES(counters)
-    return {leaf: counter64(value) for leaf, value in zip(_COUNTER_LEAVES, values, strict=True)}
+    """The ``counters`` container of a port: the counters the hardware keeps, as counter64
+    strings (a counter it does not keep is left out)."""
+    values: tuple[int | None, ...] = _COUNTER_VALUES(counters)
+    return {
+        leaf: counter64(value)
+        for leaf, value in zip(_COUNTER_LEAVES, values, strict=True)
+        if value is not None
+    }

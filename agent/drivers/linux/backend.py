@@ -1,0 +1,625 @@
+"""LinuxBackend: a device's netdevs in one network namespace, programmed over netlink.
+
+Ports are netdevs named by their ``interface_name``: admin state and MTU go through
+RTM_SETLINK, speed and FEC through ethtool, VFs through sysfs. Taking a netdev over
+records what it ran before; deleting the port gives that back, so an undone creation
+leaves the kernel as it was. A slice member becomes a child macvlan on the member's
+netdev with an HTB qdisc at the slice's rates. Link state comes from an RTNLGRP_LINK
+monitor that keeps the probed facts current and raises link events.
+
+Each op is atomic: the steps of one op that were done are reverted when a later step
+fails, before the failure is raised.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import platform
+from collections.abc import Awaitable, Callable, Collection, Coroutine, Iterator, Mapping
+from dataclasses import dataclass, replace
+from types import MappingProxyType
+from typing import Any, TypeVar
+
+from pyroute2.netlink.exceptions import NetlinkError
+
+from agent.clock import Clock
+from agent.drivers.capabilities import Capabilities
+from agent.drivers.config import DeviceConfig, PortConfig, SliceConfig
+from agent.drivers.counters import PortCounters, SliceCounters
+from agent.drivers.errors import DeviceUnavailable, HardwareFault
+from agent.drivers.events import EventHub, EventListener, LinkEvent
+from agent.drivers.intent import DeviceIntent
+from agent.drivers.linux import ethtool, sysfs
+from agent.drivers.linux.address import AddressError, netns_of
+from agent.drivers.linux.capabilities import probed_capabilities
+from agent.drivers.linux.children import CHILD_TX_QUEUE_LEN, child_name, rates
+from agent.drivers.linux.facts import NetdevFacts
+from agent.drivers.linux.links import Link
+from agent.drivers.linux.loop import LoopStopped, NetlinkLoop
+from agent.drivers.linux.netlink import Netlink
+from agent.drivers.linux.netns import netns_path
+from agent.drivers.linux.stats import port_counters, slice_counters
+from agent.drivers.ops import DeviceOp, Op, PortOp
+from agent.drivers.state import DeviceState, DownReason, OperStatus, PortState, SliceState
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+Undo = Callable[[], Awaitable[None]]
+
+DEFAULT_TIMEOUT_S = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class _Found:
+    """What a netdev ran before a port took it over (given back when the port goes)."""
+
+    mtu: int
+    admin_up: bool
+    num_vfs: int | None
+
+    @classmethod
+    def of(cls, facts: NetdevFacts) -> _Found:
+        vfs = facts.sriov.num_vfs if facts.sriov is not None else None
+        return cls(facts.link.mtu, facts.link.admin_up, vfs)
+
+
+class LinuxBackend:
+    """The HardwareBackend of a linux-backed device (see the module docstring)."""
+
+    def __init__(
+        self,
+        config: DeviceConfig,
+        profile: Capabilities,
+        clock: Clock,
+        *,
+        timeout_s: float = DEFAULT_TIMEOUT_S,
+    ) -> None:
+        self._identity = config
+        self._profile = profile
+        self._clock = clock
+        self._timeout_s = timeout_s
+        try:
+            self._netns: str | None = netns_of(config.address)
+            self._address_error: str | None = None
+        except AddressError as error:
+            self._netns, self._address_error = None, str(error)
+        self._events = EventHub()
+        self._loop: NetlinkLoop | None = None
+        self._netlink: Netlink | None = None
+        self._facts: Mapping[str, NetdevFacts] = MappingProxyType({})
+        self._ports: dict[str, PortConfig] = {}
+        self._found: dict[str, _Found] = {}
+        self._slices: dict[str, SliceConfig] = {}
+        self._device: DeviceConfig | None = config
+        self._since: dict[str, int] = {}
+        self._watch: asyncio.Task[None] | None = None
+        self._opened_ns = clock.now_ns()
+        self._kernel = platform.release()
+
+    # ------------------------------------------------------------------ identity
+
+    @property
+    def netns(self) -> str | None:
+        return self._netns
+
+    @property
+    def place(self) -> str:
+        """Where the netdevs live, as messages say it."""
+        return f"network namespace {self._netns}" if self._netns else "the agent's namespace"
+
+    @property
+    def address_error(self) -> str | None:
+        """Why the device's address is unusable, or None."""
+        return self._address_error
+
+    @property
+    def facts(self) -> Mapping[str, NetdevFacts]:
+        """The probed netdevs of the namespace, by name (kept current by the monitor)."""
+        return self._facts
+
+    @property
+    def is_open(self) -> bool:
+        return self._netlink is not None
+
+    def sdk_version(self) -> str:
+        return f"Linux {self._kernel} netlink ({self.place})"
+
+    def capabilities(self) -> Capabilities:
+        """The chip profile until open; then narrowed by what the kernel reports."""
+        if self._netlink is None:
+            return replace(self._profile, sdk_version=self.sdk_version())
+        used = [p.interface_name for p in self._ports.values() if p.interface_name]
+        return probed_capabilities(self._profile, self._facts, used, self.sdk_version())
+
+    def add_event_listener(self, listener: EventListener) -> Callable[[], None]:
+        return self._events.add_listener(listener)
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def open(self) -> None:
+        if self._netlink is not None:
+            return
+        if self._address_error is not None:
+            raise DeviceUnavailable(self._identity.name, self._address_error)
+        loop = NetlinkLoop(f"netlink-{self._identity.name}")
+        netlink = Netlink(self._netns)
+        try:
+            loop.run(self._start(netlink), self._timeout_s)
+        except (OSError, TimeoutError, NetlinkError) as error:
+            loop.stop()
+            reason = f"cannot open {self.place}: {error}"
+            raise DeviceUnavailable(self._identity.name, reason) from None
+        self._loop, self._netlink = loop, netlink
+        self._opened_ns = self._clock.now_ns()
+
+    async def _start(self, netlink: Netlink) -> None:
+        await netlink.open()
+        try:
+            links = await netlink.links()
+            self._facts = MappingProxyType(
+                {n: self._probe(netlink, link) for n, link in links.items()}
+            )
+        except BaseException:
+            netlink.close()
+            raise
+        self._watch = asyncio.get_running_loop().create_task(self._monitor(netlink))
+
+    def close(self) -> None:
+        loop, netlink = self._loop, self._netlink
+        self._loop = self._netlink = None
+        if loop is not None:
+            loop.stop()
+        if netlink is not None:
+            netlink.close()
+
+    # --------------------------------------------------------------- programming
+
+    def program(self, op: Op) -> None:
+        """Applies one op atomically (see the module docstring)."""
+        if op.before is None and op.after is None:
+            return
+        try:
+            self._run(self._program(op))
+        except (NetlinkError, OSError) as error:
+            raise HardwareFault(self._identity.name, f"{op.describe()}: {_reason(error)}") from None
+
+    async def _program(self, op: Op) -> None:
+        if isinstance(op, DeviceOp):
+            await self._program_device(op.after)
+        elif isinstance(op, PortOp):
+            await self._program_port(op.name, op.after)
+        else:
+            await self._program_slice(op.name, op.after)
+
+    async def _program_device(self, after: DeviceConfig | None) -> None:
+        before = self._device
+        self._device = after
+        try:
+            for name, port in sorted(self._ports.items()):
+                facts = self._require(name, port)
+                await self._set_admin(facts.link, self._admin(port))
+            for slice_ in self._slices.values():
+                await self._set_children_state(slice_)
+        except BaseException:
+            self._device = before
+            with contextlib.suppress(NetlinkError, OSError, HardwareFault):
+                for name, port in sorted(self._ports.items()):
+                    await self._set_admin(self._require(name, port).link, self._admin(port))
+            raise
+
+    async def _program_port(self, name: str, after: PortConfig | None) -> None:
+        current = self._ports.get(name)
+        if after is None:
+            await self._release(name)
+            return
+        if current is not None and current.interface_name != after.interface_name:
+            await self._release(name)
+            current = None
+        facts = self._require(name, after)
+        taken = name not in self._found
+        if taken:
+            self._found[name] = _Found.of(facts)
+        undo: list[Undo] = []
+        try:
+            await self._configure(facts, after, undo)
+        except BaseException:
+            await _revert(undo)
+            if taken:
+                del self._found[name]
+            await self._refresh(facts.link.index)
+            raise
+        self._ports[name] = after
+        await self._refresh(facts.link.index)
+
+    async def _configure(self, facts: NetdevFacts, port: PortConfig, undo: list[Undo]) -> None:
+        netlink, link = self._open_netlink(), facts.link
+        sock = netlink.ethtool
+        assert sock is not None
+        if facts.speed_refusal(port.speed_bps) is None and port.speed_bps != facts.speed_bps:
+            old = facts.speed_bps
+            ethtool.set_speed(sock, link.name, port.speed_bps)
+            if old is not None:
+                undo.append(_later(ethtool.set_speed, sock, link.name, old))
+        if port.fec != "auto" and facts.fec is not None and facts.fec.active_name != port.fec:
+            old_fec = facts.fec.active_name
+            ethtool.set_fec(sock, link.name, port.fec)
+            undo.append(_later(ethtool.set_fec, sock, link.name, old_fec))
+        if facts.sriov is not None and facts.sriov.num_vfs != port.num_vfs:
+            sriov = facts.sriov
+            sysfs.write_numvfs(sriov, port.num_vfs)
+            after = dataclasses.replace(sriov, num_vfs=port.num_vfs)
+            undo.append(_later(sysfs.write_numvfs, after, sriov.num_vfs))
+        if link.mtu != port.mtu:
+            await netlink.set_link(link.index, mtu=port.mtu)
+            undo.append(lambda: netlink.set_link(link.index, mtu=link.mtu))
+        await self._set_admin(link, self._admin(port), undo)
+
+    async def _set_admin(self, link: Link, up: bool, undo: list[Undo] | None = None) -> None:
+        if link.admin_up == up:
+            return
+        netlink = self._open_netlink()
+        await netlink.set_link(link.index, state="up" if up else "down")
+        if undo is not None:
+            state = "up" if link.admin_up else "down"
+            undo.append(lambda: netlink.set_link(link.index, state=state))
+
+    async def _release(self, name: str) -> None:
+        """Stops managing a port: its netdev gets back what it ran before."""
+        port = self._ports.pop(name, None)
+        found = self._found.pop(name, None)
+        if port is None or found is None:
+            return
+        facts = self._facts.get(port.interface_name or "")
+        if facts is None:
+            return
+        netlink, link = self._open_netlink(), facts.link
+        sriov = facts.sriov
+        if sriov is not None and found.num_vfs is not None and sriov.num_vfs != found.num_vfs:
+            sysfs.write_numvfs(sriov, found.num_vfs)
+        if link.mtu != found.mtu:
+            await netlink.set_link(link.index, mtu=found.mtu)
+        await self._set_admin(link, found.admin_up)
+        await self._refresh(link.index)
+
+    async def _program_slice(self, name: str, after: SliceConfig | None) -> None:
+        before = self._slices.get(name)
+        wanted = {child_name(name, m.port): m for m in after.members} if after else {}
+        stale = [
+            child_name(name, m.port)
+            for m in (before.members if before else ())
+            if child_name(name, m.port) not in wanted
+        ]
+        created: list[int] = []
+        try:
+            for child, member in sorted(wanted.items()):
+                created.extend(await self._build_child(name, after, child, member))
+        except BaseException:
+            netlink = self._open_netlink()
+            for index in created:
+                with contextlib.suppress(NetlinkError):
+                    await netlink.delete_link(index)
+            if before is not None:
+                with contextlib.suppress(NetlinkError, OSError, HardwareFault):
+                    await self._program_slice(name, before)
+            await self._refresh_all()
+            raise
+        for child in stale:
+            facts = self._facts.get(child)
+            if facts is not None:
+                with contextlib.suppress(NetlinkError):
+                    await self._open_netlink().delete_link(facts.link.index)
+        if after is None:
+            self._slices.pop(name, None)
+        else:
+            self._slices[name] = after
+        await self._refresh_all()
+
+    async def _build_child(
+        self, slice_name: str, slice_: Any, child: str, member: Any
+    ) -> list[int]:
+        """Creates (or reshapes) one child netdev; the indexes it created."""
+        assert isinstance(slice_, SliceConfig)
+        port = self._ports.get(member.port)
+        if port is None:
+            raise HardwareFault(
+                self._identity.name, f"slice {slice_name}: member {member.port} is not programmed"
+            )
+        lower = self._require(member.port, port).link
+        netlink = self._open_netlink()
+        existing = self._facts.get(child)
+        created: list[int] = []
+        if existing is not None and existing.link.lower != lower.index:
+            await netlink.delete_link(existing.link.index)
+            existing = None
+        if existing is None:
+            index = await netlink.add_macvlan(child, lower.index, CHILD_TX_QUEUE_LEN)
+            created.append(index)
+        else:
+            index = existing.link.index
+        peak, guaranteed = rates(slice_, member, port.speed_bps)
+        await netlink.shape(index, peak, guaranteed)
+        up = slice_.enabled and self._device_enabled
+        await netlink.set_link(index, state="up" if up else "down")
+        return created
+
+    async def _set_children_state(self, slice_: SliceConfig) -> None:
+        up = slice_.enabled and self._device_enabled
+        for member in slice_.members:
+            facts = self._facts.get(child_name(slice_.name, member.port))
+            if facts is not None and facts.link.admin_up != up:
+                await self._open_netlink().set_link(facts.link.index, state="up" if up else "down")
+
+    # ---------------------------------------------------------------------- reads
+
+    def read_config(self) -> DeviceIntent:
+        self._require_open()
+        ports = []
+        for name, port in self._ports.items():
+            facts = self._facts.get(port.interface_name or "")
+            if facts is None:
+                continue  # the netdev vanished: reconcile finds the port missing
+            enabled = facts.link.admin_up if self._device_enabled else port.enabled
+            speed = facts.speed_bps or port.speed_bps
+            ports.append(dataclasses.replace(
+                port, name=name, mtu=facts.link.mtu, enabled=enabled, speed_bps=speed
+            ))  # fmt: skip
+        slices = [
+            s
+            for s in self._slices.values()
+            if all(child_name(s.name, m.port) in self._facts for m in s.members)
+        ]
+        return DeviceIntent.of(self._device, ports, slices)
+
+    def read_device_state(self) -> DeviceState:
+        reachable = self.is_open and (self._netns is None or netns_path(self._netns).exists())
+        device = self._device
+        enabled = device is not None and device.enabled
+        return DeviceState(
+            name=self._identity.name,
+            chipset=self._identity.chipset,
+            oper_status=OperStatus.UP if reachable and enabled else OperStatus.DOWN,
+            admin_enabled=enabled,
+            sdk_version=self.sdk_version(),
+            dpu_mode=device.dpu_mode if device is not None else None,
+            last_change_ns=self._opened_ns,
+        )
+
+    def read_port_states(self, names: Collection[str] | None) -> Mapping[str, PortState]:
+        self._require_open()
+        out: dict[str, PortState] = {}
+        for name, port in self._select(names):
+            facts = self._facts.get(port.interface_name or "")
+            if facts is not None:
+                out[name] = self._port_state(port, facts)
+        return out
+
+    def read_slice_states(self, names: Collection[str] | None) -> Mapping[str, SliceState]:
+        self._require_open()
+        out: dict[str, SliceState] = {}
+        for name in _pick(names, self._slices):
+            slice_ = self._slices[name]
+            up = tuple(
+                m.port
+                for m in slice_.members
+                if (c := self._facts.get(child_name(name, m.port))) is not None and c.link.oper_up
+            )
+            out[name] = SliceState(
+                name=name,
+                oper_status=OperStatus.UP if up and slice_.enabled else OperStatus.DOWN,
+                vlan_id=slice_.vlan_id,
+                members=slice_.member_ports,
+                members_up=up,
+            )
+        return out
+
+    def read_counters(self, names: Collection[str] | None) -> Mapping[str, PortCounters]:
+        self._require_open()
+        selected = list(self._select(names))
+        if not selected:
+            return {}
+        links = self._run(self._open_netlink().links())
+        now = self._clock.now_ns()
+        return {
+            name: port_counters(link.stats, now)
+            for name, port in selected
+            if (link := links.get(port.interface_name or "")) is not None and link.stats
+        }
+
+    def read_slice_counters(self, names: Collection[str] | None) -> Mapping[str, SliceCounters]:
+        self._require_open()
+        chosen = [self._slices[n] for n in _pick(names, self._slices)]
+        if not chosen:
+            return {}
+        return self._run(self._slice_counters(chosen))
+
+    async def _slice_counters(self, chosen: list[SliceConfig]) -> dict[str, SliceCounters]:
+        netlink = self._open_netlink()
+        links = await netlink.links()
+        now = self._clock.now_ns()
+        out: dict[str, SliceCounters] = {}
+        for slice_ in chosen:
+            children = []
+            for member in slice_.members:
+                link = links.get(child_name(slice_.name, member.port))
+                if link is not None:
+                    children.append((link, await netlink.qdisc_drops(link.index)))
+            out[slice_.name] = slice_counters(children, now)
+        return out
+
+    # -------------------------------------------------------------------- monitor
+
+    async def _monitor(self, netlink: Netlink) -> None:
+        try:
+            async for item in netlink.events():
+                if isinstance(item, Link):
+                    self._learn(self._probe(netlink, item))
+                else:
+                    self._forget(item)
+        except Exception:  # the monitor must not die silently
+            log.exception("device %s: link monitor stopped", self._identity.name)
+
+    def _learn(self, facts: NetdevFacts) -> None:
+        table = {name: f for name, f in self._facts.items() if f.link.index != facts.link.index}
+        previous = self._facts.get(facts.link.name)
+        table[facts.link.name] = facts
+        self._facts = MappingProxyType(table)
+        was_up = previous is not None and previous.link.oper_up
+        if was_up != facts.link.oper_up or previous is None:
+            self._since[facts.link.name] = self._clock.now_ns()
+            self._emit(facts.link.name, facts)
+
+    def _forget(self, index: int) -> None:
+        gone = [name for name, f in self._facts.items() if f.link.index == index]
+        if not gone:
+            return
+        self._facts = MappingProxyType({n: f for n, f in self._facts.items() if n not in gone})
+        for name in gone:
+            self._since[name] = self._clock.now_ns()
+            self._emit(name, None)
+
+    def _emit(self, ifname: str, facts: NetdevFacts | None) -> None:
+        for name, port in self._ports.items():
+            if port.interface_name != ifname:
+                continue
+            reason: DownReason | None
+            if facts is None:
+                status, reason = OperStatus.DOWN, DownReason.REMOVED
+            else:
+                status, reason = _oper(facts.link, self._device_enabled)
+            event = LinkEvent(self._identity.name, name, status, self._clock.now_ns(), reason)
+            self._events.publish(event)
+
+    async def _refresh(self, index: int) -> None:
+        netlink = self._open_netlink()
+        link = await netlink.link(index)
+        if link is None:
+            self._forget(index)
+        else:
+            self._learn(self._probe(netlink, link))
+
+    async def _refresh_all(self) -> None:
+        netlink = self._open_netlink()
+        links = await netlink.links()
+        current = {n: self._probe(netlink, link) for n, link in links.items()}
+        for name in [n for n in self._facts if n not in current]:
+            self._forget(self._facts[name].link.index)
+        for facts in current.values():
+            self._learn(facts)
+
+    def _probe(self, netlink: Netlink, link: Link) -> NetdevFacts:
+        sock = netlink.ethtool
+        modes = fec = None
+        if sock is not None:
+            try:
+                modes = ethtool.link_modes(sock, link.name)
+                fec = ethtool.fec_modes(sock, link.name)
+            except OSError as error:  # a netdev that went away while we asked
+                log.debug("ethtool on %s: %s", link.name, error)
+        sriov = sysfs.read_sriov(link.parent_bus, link.parent_dev)
+        return NetdevFacts(link, modes, fec, sriov)
+
+    # -------------------------------------------------------------------- helpers
+
+    @property
+    def _device_enabled(self) -> bool:
+        return self._device is not None and self._device.enabled
+
+    def _admin(self, port: PortConfig) -> bool:
+        return port.enabled and self._device_enabled
+
+    def _port_state(self, port: PortConfig, facts: NetdevFacts) -> PortState:
+        link = facts.link
+        status, reason = _oper(link, self._device_enabled)
+        vfs = facts.sriov.num_vfs if facts.sriov is not None else (link.num_vfs or 0)
+        return PortState(
+            name=port.name,
+            index=port.index,
+            channel=port.channel,
+            admin_enabled=link.admin_up,
+            oper_status=status,
+            down_reason=reason,
+            speed_bps=facts.speed_bps or port.speed_bps,
+            fec=facts.fec.active_name if facts.fec is not None else "none",
+            mtu=link.mtu,
+            breakout="none",
+            loopback="none",
+            num_vfs=vfs,
+            lag_group=None,
+            last_change_ns=self._since.get(link.name, self._opened_ns),
+        )
+
+    def _select(self, names: Collection[str] | None) -> Iterator[tuple[str, PortConfig]]:
+        for name in _pick(names, self._ports):
+            yield name, self._ports[name]
+
+    def _require(self, name: str, port: PortConfig) -> NetdevFacts:
+        ifname = port.interface_name
+        if ifname is None:
+            raise HardwareFault(self._identity.name, f"port {name} has no interface-name")
+        facts = self._facts.get(ifname)
+        if facts is None:
+            raise HardwareFault(
+                self._identity.name, f"port {name}: netdev {ifname} does not exist in {self.place}"
+            )
+        return facts
+
+    def _require_open(self) -> None:
+        if self._netlink is None:
+            raise DeviceUnavailable(self._identity.name, "the driver is not open")
+
+    def _open_netlink(self) -> Netlink:
+        netlink = self._netlink
+        if netlink is None:
+            raise DeviceUnavailable(self._identity.name, "the driver is not open")
+        return netlink
+
+    def _run(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        loop = self._loop
+        if loop is None:
+            coroutine.close()
+            raise DeviceUnavailable(self._identity.name, "the driver is not open")
+        try:
+            return loop.run(coroutine, self._timeout_s)
+        except (TimeoutError, LoopStopped) as error:
+            raise DeviceUnavailable(self._identity.name, f"netlink: {error}") from None
+
+
+def _oper(link: Link, device_enabled: bool) -> tuple[OperStatus, DownReason | None]:
+    if link.oper_up:
+        return OperStatus.UP, None
+    if not device_enabled:
+        return OperStatus.DOWN, DownReason.DEVICE_DOWN
+    if not link.admin_up:
+        return OperStatus.DOWN, DownReason.ADMIN_DOWN
+    return OperStatus.DOWN, DownReason.NO_PEER
+
+
+def _pick(names: Collection[str] | None, table: Mapping[str, object]) -> list[str]:
+    if names is None:
+        return sorted(table)
+    return [name for name in names if name in table]
+
+
+def _later(function: Callable[..., None], *args: Any) -> Undo:
+    async def call() -> None:
+        function(*args)
+
+    return call
+
+
+async def _revert(undo: list[Undo]) -> None:
+    for step in reversed(undo):
+        try:
+            await step()
+        except (NetlinkError, OSError) as error:
+            log.warning("reverting a step failed: %s", error)
+
+
+def _reason(error: BaseException) -> str:
+    if isinstance(error, NetlinkError):
+        return f"the kernel refused: {error.args[1] if len(error.args) > 1 else error}"
+    return str(error)

@@ -1,0 +1,88 @@
+"""The capabilities of a linux-backed device: its chip profile narrowed by the kernel.
+
+Every netdev of the namespace is reported as a NetdevLimits (the probed MTU range, the
+speeds its driver can be set to, its SR-IOV limit, plus what the linux rules need: the
+running speed and whether it has FEC control). Device-wide values come from the netdevs
+the device's ports name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+
+from agent.drivers.capabilities import Capabilities, InterfaceLimits, VfScope
+from agent.drivers.linux.children import CHILD_PREFIX
+from agent.drivers.linux.facts import NetdevFacts
+from agent.drivers.linux.stats import KEPT_PORT_COUNTERS
+
+
+@dataclass(frozen=True, slots=True)
+class NetdevLimits(InterfaceLimits):
+    """InterfaceLimits of a probed netdev, with what the linux rules check besides."""
+
+    kind: str = "physical"
+    running_bps: int | None = None
+    has_fec: bool = False
+    has_sriov: bool = False
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} ({self.kind})"
+
+
+def netdev_limits(facts: NetdevFacts) -> NetdevLimits:
+    span = facts.mtu_range or (facts.link.mtu, facts.link.mtu)
+    return NetdevLimits(
+        name=facts.link.name,
+        mtu_min=span[0],
+        mtu_max=span[1],
+        speeds_bps=facts.settable_speeds,
+        max_vfs=facts.sriov.total_vfs if facts.sriov is not None else None,
+        kind=facts.link.kind_text,
+        running_bps=facts.speed_bps,
+        has_fec=facts.fec is not None,
+        has_sriov=facts.sriov is not None,
+    )
+
+
+def probed_capabilities(
+    profile: Capabilities,
+    facts: Mapping[str, NetdevFacts],
+    used: Iterable[str],
+    sdk_version: str,
+) -> Capabilities:
+    """The device's capabilities after probing: ``used`` are the netdevs its ports name.
+
+    Device-wide: the widest MTU range of the used netdevs (each port is held to its own
+    netdev's range through ``interfaces``), the speeds they run or can be set to, the
+    largest SR-IOV limit among them, and as port count the netdevs that can carry a port
+    (all but loopback and the agent's own slice children), at least the chip's.
+    """
+    chosen = [facts[name] for name in used if name in facts]
+    ranges = [span for item in chosen if (span := item.mtu_range) is not None]
+    speeds = {s for item in chosen for s in item.settable_speeds}
+    speeds |= {item.speed_bps for item in chosen if item.speed_bps}
+    vfs = [item.sriov.total_vfs for item in chosen if item.sriov is not None]
+    carriers = [name for name, item in facts.items() if name != "lo" and not _is_child(name, item)]
+    return replace(
+        profile,
+        model=f"{profile.model}, as linux netdevs",
+        port_count=max(len(carriers), profile.port_count),
+        speeds_bps=tuple(sorted(speeds)) if chosen else profile.speeds_bps,
+        cages=(),
+        mtu_min=min((low for low, _ in ranges), default=profile.mtu_min),
+        mtu_max=max((high for _, high in ranges), default=profile.mtu_max),
+        vf_limit=max(vfs, default=0),
+        vf_scope=VfScope.PORT if vfs else VfScope.NONE,
+        fec=(),
+        sdk_version=sdk_version,
+        counters=KEPT_PORT_COUNTERS,
+        max_total_bps=None,
+        port_options=(),
+        interfaces=tuple(netdev_limits(facts[name]) for name in sorted(facts)),
+    )
+
+
+def _is_child(name: str, facts: NetdevFacts) -> bool:
+    return facts.link.kind == "macvlan" and name.startswith(CHILD_PREFIX)
