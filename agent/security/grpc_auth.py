@@ -4,7 +4,8 @@ It reads ``username``/``password`` metadata and, with mutual TLS, the verified c
 certificate's common name; refusals end the RPC with UNAUTHENTICATED and are written to
 the audit log. With a :class:`LoginThrottle`, password logins are throttled per peer
 host and user name: a throttled attempt ends with RESOURCE_EXHAUSTED before its password
-is checked. Handlers read the caller with :meth:`AuthInterceptor.current_user`.
+is checked. Each refusal is also reported to the LoginMetrics sink, if one is given.
+Handlers read the caller with :meth:`AuthInterceptor.current_user`.
 Handlers must be coroutines or async generators (the grpc.aio style).
 """
 
@@ -19,6 +20,7 @@ from typing import Any
 import grpc
 from grpc import aio
 
+from agent.metrics.sink import LoginMetrics, NoMetrics
 from agent.security.audit import AuditLog, Outcome
 from agent.security.credentials import (
     Authenticator,
@@ -51,9 +53,11 @@ class AuthInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
         audit: AuditLog | None = None,
         exempt_methods: Iterable[str] = (),
         throttle: LoginThrottle | None = None,
+        metrics: LoginMetrics | None = None,
     ) -> None:
         """``throttle`` limits password guessing; logins are not throttled without it."""
         self._authenticator = authenticator
+        self._metrics: LoginMetrics = metrics or NoMetrics()
         self._audit = audit
         self._throttle = throttle
         self._exempt = frozenset(exempt_methods)
@@ -95,6 +99,7 @@ class AuthInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
             else:
                 user = await asyncio.to_thread(self._verify, credentials)
         except AuthenticationError as exc:
+            self._metrics.login_failed("gnmi", exc.reason.value)
             detail = f"{exc.reason.value}: {exc.message}"
             self._audit_refusal(method, context, exc.username, Outcome.DENIED, exc.code, detail)
             await context.abort(exc.code, exc.message)

@@ -17,6 +17,7 @@ from typing import Any
 
 import asyncssh
 
+from agent.metrics.sink import LoginMetrics, NoMetrics
 from agent.northbound.netconf.contracts import RpcHandler
 from agent.northbound.netconf.errors import render
 from agent.northbound.netconf.hello import server_capabilities
@@ -71,11 +72,13 @@ class NetconfServer:
         audit: AuditLog | None = None,
         release_locks: Callable[[str], None] | None = None,
         render_error: ErrorRenderer = render,
+        metrics: LoginMetrics | None = None,
     ) -> None:
         """``capabilities``: those of the operations served (base:1.0 and base:1.1 are
         always listed first); ``modules``: the schema's modules (name, revision,
         namespace), listed as module capabilities; ``release_locks``: called with
-        ``netconf:ID`` when a session ends."""
+        ``netconf:ID`` when a session ends; ``metrics``: where refused logins are
+        reported."""
         self.options = options or NetconfOptions()
         self.registry = registry
         self.host_key = host_key
@@ -101,6 +104,7 @@ class NetconfServer:
             audit=audit,
             release_locks=release_locks,
             revoked=lambda user: _revoked(users, user),
+            metrics=metrics or NoMetrics(),
         )
 
     @property

@@ -25,6 +25,7 @@ from typing import Any, Final
 
 import asyncssh
 
+from agent.metrics.sink import LoginMetrics, NoMetrics
 from agent.northbound.netconf.contracts import RpcHandler
 from agent.northbound.netconf.registry import (
     SessionInfo,
@@ -63,6 +64,7 @@ class TransportHost:
     audit: AuditLog | None = None
     release_locks: Callable[[str], None] | None = None
     revoked: Revoked | None = None
+    metrics: LoginMetrics = field(default_factory=NoMetrics)  # refused logins
     connections: set[SshConnection] = field(default_factory=set)
 
 
@@ -145,11 +147,13 @@ class SshConnection(asyncssh.SSHServer):
             return True
         except LoginThrottledError as exc:
             self._failures += 1
+            host.metrics.login_failed("netconf", exc.reason.value)
             self._audit(username, exc.code.name, f"{exc.reason.value}: {exc.message}")
             with contextlib.suppress(OSError):
                 self._conn.send_auth_banner(f"edge-agent: {exc.message}\n")
         except AuthenticationError as exc:
             self._failures += 1
+            host.metrics.login_failed("netconf", exc.reason.value)
             self._audit(username, exc.code.name, f"{exc.reason.value}: {exc.message}")
         except UserDatabaseError as exc:
             self._failures += 1
