@@ -24,10 +24,11 @@ from agent.datastore.hardware import DevicePool, HardwareFailed, HardwareRefused
 from agent.datastore.persist_format import PendingConfirm
 from agent.datastore.persistence import ConfigStore
 from agent.datastore.quotas import over_quota, quota_violations
+from agent.datastore.refusals import blame as _blame
+from agent.datastore.refusals import hardware_refused
 from agent.datastore.scoped_validation import ScopedValidator
 from agent.datastore.tree import Tree, TreeOps
 from agent.drivers.intent import DeviceIntent
-from agent.drivers.problems import Problem
 from agent.mapping.intents import IntentBuilder
 from agent.metrics.sink import CommitMetrics, NoMetrics, RollbackReason
 from agent.schema.engine import SchemaEngine
@@ -235,7 +236,7 @@ class Datastore:
             intents = self._checked_change(base, candidate, changes, edits, authorize)
             problems = self._devices.validate(base.intents, intents)
             if problems:
-                raise _hardware_refused(problems, edits)
+                raise hardware_refused(problems, edits, changes)
             return changes
 
     def confirm_commit(self, commit_id: str) -> Pending:
@@ -334,7 +335,7 @@ class Datastore:
         try:
             applied = self._devices.apply(base.intents, intents)
         except HardwareRefused as err:
-            raise _hardware_refused(err.problems, edits) from None
+            raise hardware_refused(err.problems, edits, changes) from None
         except HardwareFailed as err:
             self.metrics.rollback(RollbackReason.HARDWARE_FAILURE, ok=not err.degraded)
             kind = ErrorKind.UNAVAILABLE if err.unavailable else ErrorKind.HARDWARE
@@ -440,32 +441,6 @@ def _record(pending: Pending) -> PendingConfirm:
     return PendingConfirm(
         pending.commit_id, pending.version, pending.previous_version, pending.deadline_ns
     )
-
-
-def _hardware_refused(problems: Sequence[Problem], edits: Sequence[Edit]) -> DatastoreError:
-    first = problems[0]
-    where = _entity_path(first.kind, first.name)
-    message = "; ".join(str(p) for p in problems)
-    return DatastoreError(ErrorKind.HARDWARE, message, op_index=_blame(edits, where))
-
-
-def _entity_path(kind: str, name: str) -> DataPath:
-    tops = {
-        "device": DataPath.root().child("platform").child("devices").child("device", name=name),
-        "port": DataPath.root().child("ports").child("port", name=name),
-        "slice": DataPath.root().child("slices").child("slice", name=name),
-    }
-    return tops.get(kind, DataPath.root())
-
-
-def _blame(edits: Sequence[Edit], where: DataPath) -> int | None:
-    """The request index of the last applied edit that touches ``where`` (or its subtree)."""
-    order = gnmi_order(list(edits))
-    for index, edit in reversed(order):
-        path = edit.path.without_modules()
-        if where.startswith(path) or path.startswith(where):
-            return index
-    return order[-1][0] if len(order) == 1 else None
 
 
 def _refused(refusals: tuple[Refusal, ...], edits: Sequence[Edit]) -> DatastoreError:

@@ -1,9 +1,13 @@
 """The hardware half of a commit: one driver per device, all-or-nothing across them.
 
-``DevicePool`` owns the open drivers. ``apply`` takes the per-device intents before and
-after a change, validates every affected device first (no side effects), then applies
-device by device; when one fails, everything already applied is undone in reverse order.
-A device whose undo fails is reconciled from the old intent and reported degraded.
+``DevicePool`` owns the drivers. ``validate`` and the validate phase of ``apply`` have no
+side effects: drivers made for new devices are created but not opened, and validate with
+their declared capabilities. ``apply`` then programs device by device in plan order; a
+new device's driver is opened first, and a device that is degraded (or was unreachable)
+is reconciled to its new intent instead of being handed the ops. When a step fails,
+everything already applied is undone in reverse order. A device whose undo fails is
+reconciled from the old intent; if that fails too it stays DEGRADED with the reason in
+its state, and the failure names it.
 """
 
 from __future__ import annotations
@@ -14,20 +18,24 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from agent.drivers.config import DeviceConfig
-from agent.drivers.errors import ApplyFailed, DriverError
+from agent.drivers.errors import ApplyFailed, DeviceUnavailable, DriverError, ValidationFailed
 from agent.drivers.intent import DeviceIntent
 from agent.drivers.interface import Driver
 from agent.drivers.ops import Op, invert
 from agent.drivers.problems import Problem, Severity
+from agent.drivers.state import OperStatus
 from agent.mapping.plan import plan_changes
 
 DriverMaker = Callable[[DeviceConfig], Driver]
 
 log = logging.getLogger(__name__)
 
+_ABSENT = DeviceIntent.of(None)
+DEFAULT_DEGRADED_REASON = "the hardware may differ from the running configuration"
+
 
 class HardwareRefused(Exception):
-    """Drivers refused the change before anything was applied."""
+    """Drivers refused the change; nothing of it is applied."""
 
     def __init__(self, problems: tuple[Problem, ...]) -> None:
         self.problems = problems
@@ -50,9 +58,11 @@ class _Step:
     device: str
     driver: Driver
     ops: tuple[Op, ...]
+    target: DeviceIntent  # what the device holds once the step is done
     created: bool = False  # a driver made for this change (closed again on undo)
     retired: bool = False  # a driver to close once the change is kept
-    applied: tuple[Op, ...] = field(default=())
+    applied: tuple[Op, ...] = field(default=())  # what undo must invert
+    reconciled: bool = False  # reached through reconcile: undo reconciles as well
 
 
 @dataclass(frozen=True)
@@ -69,37 +79,44 @@ class DevicePool:
         self._make = make_driver
         # Replaced, never mutated: readers on other threads hold a stable snapshot.
         self._drivers: Mapping[str, Driver] = MappingProxyType({})
-        self._degraded: set[str] = set()
 
     @property
     def drivers(self) -> Mapping[str, Driver]:
-        """Open drivers by device name: a read-only snapshot, replaced by every change."""
+        """Drivers by device name (open, or not when the device could not be opened):
+        a read-only snapshot, replaced by every change."""
         return self._drivers
 
     @property
     def degraded(self) -> frozenset[str]:
         """Devices whose hardware may differ from the running configuration."""
-        return frozenset(self._degraded)
+        return frozenset(name for name, driver in self._drivers.items() if _degraded(driver))
 
-    def mark_degraded(self, names: Iterable[str]) -> None:
-        """Reports devices degraded: they may not hold what the configuration says."""
-        self._degraded.update(names)
+    def mark_degraded(self, names: Iterable[str], reason: str = DEFAULT_DEGRADED_REASON) -> None:
+        """Reports devices DEGRADED with ``reason`` until a reconcile repairs them."""
+        for name in names:
+            driver = self._drivers.get(name)
+            if driver is not None:
+                driver.mark_degraded(reason)
 
     def start(self, intents: Mapping[str, DeviceIntent]) -> None:
-        """Opens a driver per device and reconciles it to its intent."""
-        opened = dict(self._drivers)
+        """Creates a driver per device, opens it and reconciles it to its intent.
+
+        A device that cannot be opened stays registered, reports DOWN with the reason and
+        is opened again by the next commit that changes it; one whose reconcile fails
+        reports DEGRADED with the reason.
+        """
+        drivers = dict(self._drivers)
         for name, intent in sorted(intents.items()):
             if intent.device is None:
                 continue
             driver = self._make(intent.device)
-            driver.open()
-            opened[name] = driver
-            self._drivers = MappingProxyType(dict(opened))
+            drivers[name] = driver
+            self._drivers = MappingProxyType(dict(drivers))
             try:
+                driver.open()
                 driver.reconcile(intent)
             except DriverError as err:
-                self._degraded.add(name)
-                log.error("device %s: reconcile at start failed: %s", name, err)
+                log.error("device %s: not in line with the configuration at start: %s", name, err)
 
     def stop(self) -> None:
         """Closes every driver (the hardware keeps its programming)."""
@@ -115,10 +132,10 @@ class DevicePool:
         Raises HardwareRefused (nothing applied) or HardwareFailed (everything undone).
         """
         steps = list(self._plan(old, new))
+        problems = _validate(steps)
+        if problems:
+            raise HardwareRefused(problems)
         try:
-            problems = self._validate(steps)
-            if problems:
-                raise HardwareRefused(problems)
             for step in steps:
                 self._apply_step(step, steps, old)
         except BaseException:
@@ -132,14 +149,8 @@ class DevicePool:
         self, old: Mapping[str, DeviceIntent], new: Mapping[str, DeviceIntent]
     ) -> tuple[Problem, ...]:
         """The problems (errors only) the drivers find in the change from ``old`` to
-        ``new``, nothing applied: what ``apply`` checks before it programs anything."""
-        steps = list(self._plan(old, new))
-        try:
-            return self._validate(steps)
-        finally:
-            for step in steps:
-                if step.created:
-                    step.driver.close()
+        ``new``: what ``apply`` checks before it programs anything. Touches no hardware."""
+        return _validate(list(self._plan(old, new)))
 
     def keep(self, change: AppliedChange) -> None:
         """Makes a change permanent: registers new drivers, closes retired ones."""
@@ -149,11 +160,9 @@ class DevicePool:
                 step.driver.close()
                 if drivers.get(step.device) is step.driver:
                     del drivers[step.device]
-                self._degraded.discard(step.device)
         for step in change.steps:
             if step.created:
                 drivers[step.device] = step.driver
-            self._degraded.discard(step.device)
         self._drivers = MappingProxyType(drivers)
 
     def undo(self, change: AppliedChange, old: Mapping[str, DeviceIntent]) -> tuple[str, ...]:
@@ -167,28 +176,33 @@ class DevicePool:
     ) -> Iterator[_Step]:
         for plan in plan_changes(old, new):
             current = self._drivers.get(plan.name)
+            after = plan.after or _ABSENT
             if plan.closes_driver and current is not None:
-                yield _Step(plan.name, current, plan.teardown, retired=True)
+                yield _Step(plan.name, current, plan.teardown, _ABSENT, retired=True)
             if plan.opens_driver and plan.new_device is not None:
-                yield _Step(plan.name, self._make(plan.new_device), plan.ops, created=True)
+                driver = self._make(plan.new_device)  # created, not opened
+                yield _Step(plan.name, driver, plan.ops, after, created=True)
             elif not plan.closes_driver and current is not None:
-                yield _Step(plan.name, current, plan.ops)
-
-    def _validate(self, steps: list[_Step]) -> tuple[Problem, ...]:
-        problems: list[Problem] = []
-        for step in steps:
-            if step.created:
-                step.driver.open()
-            report = step.driver.validate(step.ops)
-            problems.extend(p for p in report.problems if p.severity is Severity.ERROR)
-        return tuple(problems)
+                yield _Step(plan.name, current, plan.ops, after)
 
     def _apply_step(self, step: _Step, steps: list[_Step], old: Mapping[str, DeviceIntent]) -> None:
+        driver = step.driver
         try:
-            step.driver.apply(step.ops)
-            step.applied = step.ops
+            repair = not step.created and (not driver.is_open or _degraded(driver))
+            if not driver.is_open:
+                driver.open()
+            if repair:
+                step.reconciled = True
+                step.applied = driver.reconcile(step.target)
+            else:
+                driver.apply(step.ops)
+                step.applied = step.ops
+        except ValidationFailed as err:  # the opened device is narrower than declared
+            self._undo(steps, old)
+            raise HardwareRefused(err.problems) from err
         except ApplyFailed as err:
-            step.applied = step.ops[: err.index]
+            if not step.reconciled:
+                step.applied = step.ops[: err.index]
             degraded = self._undo(steps, old)
             raise HardwareFailed(
                 f"device {step.device}: {err.op.describe()} failed: {err.cause}",
@@ -198,32 +212,49 @@ class DevicePool:
         except DriverError as err:
             degraded = self._undo(steps, old)
             raise HardwareFailed(
-                f"device {step.device}: {err}", unavailable=False, degraded=degraded
+                f"device {step.device}: {err}",
+                unavailable=isinstance(err, DeviceUnavailable),
+                degraded=degraded,
             ) from err
 
     def _undo(self, steps: list[_Step], old: Mapping[str, DeviceIntent]) -> tuple[str, ...]:
+        """Undoes every applied step in reverse order; returns the devices left degraded."""
         degraded: list[str] = []
         for step in reversed(steps):
-            if not step.applied:
-                if step.created:
-                    step.driver.close()
-                continue
-            try:
-                step.driver.apply(invert(step.applied))
-            except DriverError as err:
-                log.error("device %s: undo failed (%s); reconciling from running", step.device, err)
-                if not self._reconcile(step.driver, old.get(step.device, DeviceIntent.of(None))):
+            if step.applied or step.reconciled:
+                before = old.get(step.device, _ABSENT)
+                if not self._revert(step, before):
                     degraded.append(step.device)
-                    self._degraded.add(step.device)
-            step.applied = ()
+            step.applied, step.reconciled = (), False
             if step.created:
                 step.driver.close()
         return tuple(degraded)
 
-    def _reconcile(self, driver: Driver, intent: DeviceIntent) -> bool:
+    def _revert(self, step: _Step, before: DeviceIntent) -> bool:
+        """Takes one device back to ``before``: the inverse of what it applied, else a
+        reconcile. False when the device stays degraded (its driver says why)."""
+        driver = step.driver
+        if not step.reconciled:
+            try:
+                driver.apply(invert(step.applied))
+                return True
+            except DriverError as err:
+                log.error("device %s: undo failed (%s); reconciling", step.device, err)
         try:
-            driver.reconcile(intent)
+            driver.reconcile(before)
         except DriverError as err:
-            log.error("device %s: reconcile failed: %s", driver.config.name, err)
+            log.error("device %s: left degraded: %s", step.device, err)
             return False
         return True
+
+
+def _validate(steps: list[_Step]) -> tuple[Problem, ...]:
+    problems: list[Problem] = []
+    for step in steps:
+        report = step.driver.validate(step.ops)
+        problems.extend(p for p in report.problems if p.severity is Severity.ERROR)
+    return tuple(problems)
+
+
+def _degraded(driver: Driver) -> bool:
+    return driver.read_device_state().oper_status is OperStatus.DEGRADED
