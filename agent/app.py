@@ -2,7 +2,8 @@
 
 ``build_agent(settings)`` constructs the schema engine, the driver registry and device
 pool, persistence, the datastore, the state reader, users, the audit log, TLS material,
-the gNMI server and the NETCONF server; ``Agent.start``/``Agent.stop`` run them. Tests
+the gNMI server, the NETCONF server and, when asked for, the Prometheus metrics;
+``Agent.start``/``Agent.stop`` run them and ``Agent.reload`` reloads what SIGHUP does. Tests
 build the agent the same way (with a fake clock or cheap password hashing where they
 need them).
 """
@@ -33,6 +34,14 @@ from agent.durable_files import atomic_write, ensure_dir
 from agent.gnmi.schema_info import CachedSchema
 from agent.mapping.state_tree import StateReader
 from agent.memory import MemoryReclaimer
+from agent.metrics.collectors import (
+    DatastoreCollector,
+    EntityCounterCollector,
+    TelemetryCollector,
+)
+from agent.metrics.listener import MetricsListener
+from agent.metrics.registry import AgentMetrics
+from agent.metrics.sink import MetricsSink, NoMetrics
 from agent.northbound.capabilities import capability_response
 from agent.northbound.decoding import DecodingInterceptor
 from agent.northbound.get import GetHandler
@@ -53,11 +62,13 @@ from agent.northbound.netconf.server import NetconfOptions, NetconfServer
 from agent.northbound.netconf.session_ops import session_operations
 from agent.northbound.netconf.sshkeys import authorized_key_files, ensure_host_key
 from agent.northbound.netconf.writes import WRITE_CAPABILITIES, write_table
+from agent.northbound.rpc_metrics import MeteredNetconf, RpcMetricsInterceptor
 from agent.northbound.server import EXEMPT_METHODS, GnmiServer, TransportOptions
 from agent.northbound.servicer import GnmiServicer
 from agent.northbound.set import SetHandler
 from agent.northbound.subscribe import SubscribeHandler
 from agent.northbound.view import DataView
+from agent.reload import Reloader, ReloadReport
 from agent.schema.engine import SchemaEngine
 from agent.security.audit import AuditLog
 from agent.security.grpc_auth import AuthInterceptor
@@ -65,7 +76,8 @@ from agent.security.passwords import DEFAULT_SCRYPT, ScryptParams
 from agent.security.sessions import SessionGuard
 from agent.security.state_files import check_state_files
 from agent.security.throttle import LoginThrottle, ThrottlePolicy
-from agent.security.tls import TlsMaterial, ensure_tls_material, load_ca_bundle, server_credentials
+from agent.security.tls import TlsMaterial
+from agent.security.tls_reload import ReloadableTls
 from agent.security.users import Role, UserStore
 from agent.service.admission import AdmissionLimits
 from agent.service.core import CoreLimits, ServiceCore
@@ -134,6 +146,8 @@ class Agent:
         telemetry: TelemetryService,
         core: ServiceCore,
         netconf: NetconfServer | None = None,
+        reloader: Reloader | None = None,
+        metrics: MetricsListener | None = None,
     ) -> None:
         self.settings = settings
         self.clock = clock
@@ -150,6 +164,9 @@ class Agent:
         self.netconf = netconf
         self.admission = core.admission
         self.bootstrap: Bootstrap | None = None
+        self.reloader = reloader
+        self.metrics = metrics  # the /metrics listener, None when metrics are off
+        self._reloading = asyncio.Lock()
 
     @property
     def port(self) -> int:
@@ -206,7 +223,21 @@ class Agent:
                 await asyncio.to_thread(self.datastore.stop)
                 raise
         self.core.start()
+        if self.metrics is not None:
+            try:
+                await asyncio.to_thread(self.metrics.start)
+            except BaseException:
+                await self.stop()
+                raise
         return running
+
+    async def reload(self) -> ReloadReport | None:
+        """Reloads the TLS files, the user database and the policy file (SIGHUP), one
+        reload at a time; nothing that runs is interrupted."""
+        if self.reloader is None:
+            return None
+        async with self._reloading:
+            return await asyncio.to_thread(self.reloader.reload)
 
     def _offer_traffic(self, intents: Mapping[str, DeviceIntent] | None) -> None:
         current = intents if intents is not None else self.datastore.running.intents
@@ -214,6 +245,8 @@ class Agent:
 
     async def stop(self) -> None:
         """Stops serving (in-flight RPCs get the grace period) and closes the drivers."""
+        if self.metrics is not None:
+            await asyncio.to_thread(self.metrics.stop)
         if self.netconf is not None:
             await self.netconf.stop()  # open sessions end, their locks are released
         await self.telemetry.stop()  # open Subscribe streams end at once with UNAVAILABLE
@@ -251,9 +284,11 @@ def build_agent(
     drivers = registry or DriverRegistry.discover()
     for problem in drivers.load_errors:
         log.warning("%s", problem)
+    metrics: MetricsSink = AgentMetrics() if settings.metrics.listen is not None else NoMetrics()
     pool = DevicePool(lambda config: drivers.create(config, clock))
     store = ConfigStore(state_dir, clock=clock)
     datastore = Datastore(schema, pool, store, clock)
+    datastore.metrics = metrics
     live = LiveDrivers(pool)
     usage = LiveUsage()
     state = StateReader(live, usage=usage)
@@ -265,10 +300,14 @@ def build_agent(
     codec_schema = CachedSchema(schema)
     throttle = _login_throttle(settings, clock)
     interceptor = AuthInterceptor(
-        users, audit=audit, exempt_methods=EXEMPT_METHODS, throttle=throttle
+        users, audit=audit, exempt_methods=EXEMPT_METHODS, throttle=throttle, metrics=metrics
     )
     limits = settings.limits
-    policies = PolicyStore.in_state_dir(state_dir, check_path=schema_path_check(schema.nav))
+    policies = PolicyStore.in_state_dir(
+        state_dir,
+        check_path=schema_path_check(schema.nav),
+        recheck_s=None,  # SIGHUP reloads
+    )
     core = ServiceCore(
         datastore,
         audit,
@@ -307,9 +346,12 @@ def build_agent(
         request_budget_s=limits.request_budget_s,
     )
     grpc_settings = settings.grpc
+    interceptors = [DecodingInterceptor(clock, reclaimer=MemoryReclaimer(clock)), interceptor]
+    if isinstance(metrics, AgentMetrics):
+        interceptors.insert(1, RpcMetricsInterceptor(metrics, clock))
     server = GnmiServer(
         servicer,
-        [DecodingInterceptor(clock, reclaimer=MemoryReclaimer(clock)), interceptor],
+        interceptors,
         listen=str(settings.listen),
         credentials=credentials,
         options=TransportOptions(
@@ -328,6 +370,7 @@ def build_agent(
         schema=schema,
         clock=clock,
         state=state,
+        metrics=metrics,
     )
     return Agent(
         settings,
@@ -337,13 +380,34 @@ def build_agent(
         store=store,
         users=users,
         audit=audit,
-        tls=tls,
+        tls=tls.material if tls is not None else None,
         server=server,
         set_handler=set_handler,
         telemetry=telemetry,
         core=core,
         netconf=netconf,
+        reloader=Reloader(tls=tls, users=users, policy=policies),
+        metrics=_metrics_listener(settings, metrics, datastore, pool, telemetry, state),
     )
+
+
+def _metrics_listener(
+    settings: Settings,
+    metrics: MetricsSink,
+    datastore: Datastore,
+    pool: DevicePool,
+    telemetry: TelemetryService,
+    state: StateReader,
+) -> MetricsListener | None:
+    """The /metrics listener with every collector (None when metrics are off)."""
+    listen = settings.metrics.listen
+    if listen is None or not isinstance(metrics, AgentMetrics):
+        return None
+    metrics.register(DatastoreCollector(datastore, pool))
+    metrics.register(TelemetryCollector(telemetry))
+    if settings.metrics.counters:
+        metrics.register(EntityCounterCollector(lambda: datastore.running.tree, state.sample))
+    return MetricsListener(listen, metrics.registry)
 
 
 def _netconf_server(
@@ -356,9 +420,10 @@ def _netconf_server(
     schema: SchemaEngine,
     clock: Clock,
     state: StateReader,
+    metrics: MetricsSink,
 ) -> NetconfServer | None:
     """The NETCONF server (None when switched off), sharing the users, the login
-    throttle, the audit log and the service core with gNMI."""
+    throttle, the audit log, the service core and the metrics with gNMI."""
     chosen = settings.netconf
     if not chosen.enabled:
         return None
@@ -395,8 +460,11 @@ def _netconf_server(
         *monitoring_capabilities(schema.modules),
         *notifications.capabilities,
     ]
+    dispatcher = Dispatcher(tables)
     server = NetconfServer(
-        Dispatcher(tables),
+        MeteredNetconf(dispatcher, metrics, clock)
+        if isinstance(metrics, AgentMetrics)
+        else dispatcher,
         users=users,
         registry=registry,
         host_key=ensure_host_key(settings.state_dir),
@@ -415,6 +483,7 @@ def _netconf_server(
         audit=audit,
         release_locks=core.writes.locks.release_all,
         render_error=renderer(codec.names),
+        metrics=metrics,
     )
     announced.extend(server.capabilities)
     return server
@@ -438,12 +507,15 @@ def _login_throttle(settings: Settings, clock: Clock) -> LoginThrottle | None:
 
 def _transport_security(
     settings: Settings,
-) -> tuple[TlsMaterial | None, grpc.ServerCredentials | None]:
+) -> tuple[ReloadableTls | None, grpc.ServerCredentials | None]:
+    """The TLS material SIGHUP reloads and the server credentials serving it (None, None
+    when insecure)."""
     if settings.tls.insecure:
         return None, None
-    material = ensure_tls_material(settings.state_dir, extra_names=settings.tls.extra_names)
-    client_ca = load_ca_bundle(settings.tls.client_ca) if settings.tls.client_ca else None
-    return material, server_credentials(material, client_ca_pem=client_ca)
+    tls = ReloadableTls(
+        settings.state_dir, extra_names=settings.tls.extra_names, client_ca=settings.tls.client_ca
+    )
+    return tls, tls.credentials
 
 
 def bootstrap_admin(

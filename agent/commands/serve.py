@@ -3,11 +3,13 @@
 Settings come from the defaults, then the TOML file given with ``--config``, then the
 flags. On start it prints where it listens, the CA certificate clients must trust, the
 SSH host key, who can log in and pygnmi and netconf-console2 commands that work as
-printed.
+printed. SIGHUP reloads the TLS files, the user database and the policy file without
+dropping a connection (agent.reload).
 
 When it cannot start (bad settings, unsafe file modes in the state directory, a damaged
-users file, a busy port, ...) it exits with 1 after one line on stderr and listens
-nowhere.
+users file, a busy port, ...) it prints one line on stderr (a JSON record with
+``--log-format json``), listens nowhere and exits with the code that says which kind of
+problem it was (agent.exit_codes).
 """
 
 from __future__ import annotations
@@ -29,7 +31,10 @@ from agent.config import ConfigError, ListenAddress, Settings, load_settings, pa
 from agent.datastore.datastore import Running
 from agent.datastore.errors import DatastoreError
 from agent.datastore.persist_errors import PersistenceError
+from agent.exit_codes import ExitCode
 from agent.gnmi.pb import GNMI_VERSION
+from agent.log_setup import configure_logging
+from agent.metrics.listener import MetricsStartError
 from agent.northbound.netconf.contracts import NS_BASE, qname
 from agent.northbound.netconf.server import NetconfStartError
 from agent.northbound.netconf.sshkeys import HostKeyError
@@ -42,9 +47,6 @@ from agent.security.users import Role
 from agent.service.policy_file import PolicyFileError
 from agent.site_file import SiteFileError, summarise
 
-EXIT_OK = 0
-EXIT_ERROR = 1
-
 log = logging.getLogger("agent.serve")
 
 
@@ -54,7 +56,7 @@ def register(subparsers: Any) -> None:
         "serve",
         help="run the agent: gNMI (TLS, 127.0.0.1:9339) and NETCONF over SSH (127.0.0.1:830)",
         description="Run the gNMI and NETCONF agent on the configured site until SIGINT or "
-        "SIGTERM.",
+        "SIGTERM. SIGHUP reloads the TLS files, the users and the policy file.",
     )
     parser.add_argument("--config", type=Path, metavar="FILE", help="TOML settings file")
     parser.add_argument(
@@ -116,7 +118,23 @@ def register(subparsers: Any) -> None:
         help="offer steady traffic on simulated (mock) devices so counters move (demos)",
     )
     parser.add_argument(
+        "--metrics-listen",
+        metavar="HOST:PORT",
+        help="serve Prometheus metrics at http://HOST:PORT/metrics (port 0 picks a free one)",
+    )
+    parser.add_argument(
+        "--metrics-counters",
+        action="store_true",
+        default=None,
+        help="also export every port's and slice's counters (one series per entity)",
+    )
+    parser.add_argument(
         "--log-level", choices=("debug", "info", "warning", "error"), help="default info"
+    )
+    parser.add_argument(
+        "--log-format",
+        choices=("text", "json"),
+        help="text (default) or json: one JSON object per line on stderr",
     )
     parser.set_defaults(handler=run)
 
@@ -133,6 +151,8 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         changes["site"] = args.site
     if args.log_level is not None:
         changes["log_level"] = args.log_level
+    if args.log_format is not None:
+        changes["log_format"] = args.log_format
     if args.simulate_traffic:
         changes["simulate_traffic"] = True
     tls = settings.tls
@@ -162,6 +182,15 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     if args.no_netconf:
         netconf = _replace(netconf, enabled=False)
     changes["netconf"] = netconf
+    metrics = settings.metrics
+    if args.metrics_listen is not None:
+        try:
+            metrics = _replace(metrics, listen=ListenAddress.parse(args.metrics_listen))
+        except ConfigError as err:
+            raise ConfigError(f"--metrics-listen: {err}") from None
+    if args.metrics_counters:
+        metrics = _replace(metrics, counters=True)
+    changes["metrics"] = metrics
     return settings.replace(tls=tls, **changes)
 
 
@@ -170,28 +199,23 @@ def _replace(value: Any, **changes: Any) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Runs the agent; 0 after a clean stop, 1 when it cannot start."""
+    """Runs the agent; the exit code (agent.exit_codes.ExitCode)."""
     try:
         settings = settings_from_args(args)
     except ConfigError as err:
         return _cannot_start(err)
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    if settings.log_level != "debug":  # asyncssh logs every connection and login at info
-        logging.getLogger("asyncssh").setLevel(logging.WARNING)
+    configure_logging(settings.log_level, settings.log_format)
     try:
         return asyncio.run(serve(settings))
     except KeyboardInterrupt:  # a second Ctrl-C during shutdown
-        return EXIT_OK
+        return ExitCode.OK
 
 
 START_ERRORS = (
     ConfigError,
     DatastoreError,
     HostKeyError,
+    MetricsStartError,
     ModuleLoadError,
     NetconfStartError,
     PersistenceError,
@@ -206,6 +230,18 @@ START_ERRORS = (
 )
 """Failures that stop the start with one line on stderr."""
 
+EXIT_CODES: tuple[tuple[tuple[type[BaseException], ...], ExitCode], ...] = (
+    ((ServerStartError, NetconfStartError, MetricsStartError), ExitCode.LISTEN),
+    ((ConfigError, DatastoreError, ModuleLoadError, PolicyFileError), ExitCode.CONFIG),
+    ((SiteFileError, UserError), ExitCode.CONFIG),  # UserError: a bootstrap user's name
+    (
+        (HostKeyError, PersistenceError, StateFileError, TlsMaterialError, UserDatabaseError),
+        ExitCode.STATE,
+    ),
+    ((OSError,), ExitCode.STATE),
+)
+"""The exit code of each kind of start failure (the first match counts)."""
+
 
 async def serve(settings: Settings) -> int:
     """Starts the agent, prints how to reach it and runs until a stop signal."""
@@ -215,43 +251,75 @@ async def serve(settings: Settings) -> int:
         tenants = agent.bootstrap_tenants()
         running = await agent.start()
     except START_ERRORS as err:
-        return _cannot_start(err)
+        return _cannot_start(err, settings=settings)
     except Exception as err:  # a bug: still one line; the traceback at debug level
         log.debug("start failed", exc_info=True)
-        return _cannot_start(err, unexpected=True)
+        return _cannot_start(err, unexpected=True, settings=settings)
     try:
         text = banner(agent, running, bootstrap, tenants)
         has_users = bool(agent.users.users())
     except Exception as err:  # e.g. the users file damaged since it was checked
         await _stop_quietly(agent)
-        return _cannot_start(err, unexpected=not isinstance(err, START_ERRORS))
+        unexpected = not isinstance(err, START_ERRORS)
+        return _cannot_start(err, unexpected=unexpected, settings=settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    reloads: set[asyncio.Task[Any]] = set()
+    # Before the start-up text: whoever waits for it may send any signal at once.
+    loop.add_signal_handler(signal.SIGHUP, _reload_soon, agent, reloads)
     if settings.tls.insecure:
         _warn_insecure(settings)
     print(text, flush=True)
     if not has_users:
         print(_no_users_warning(settings), file=sys.stderr, flush=True)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
     try:
         await stop.wait()
     finally:
-        for signum in (signal.SIGINT, signal.SIGTERM):
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             loop.remove_signal_handler(signum)
+        await asyncio.gather(*reloads, return_exceptions=True)
         log.info("stopping (grace period %.0f s)", settings.grpc.shutdown_grace_s)
         await agent.stop()
     print("edge-agent stopped", flush=True)
-    return EXIT_OK
+    return ExitCode.OK
 
 
-def _cannot_start(err: BaseException, *, unexpected: bool = False) -> int:
-    """Prints why the agent cannot start as one line; the exit code."""
+def _reload_soon(agent: Agent, reloads: set[asyncio.Task[Any]]) -> None:
+    """SIGHUP: reloads in a task of its own (reloads run one after the other)."""
+    task = asyncio.ensure_future(agent.reload())
+    reloads.add(task)
+
+    def done(finished: asyncio.Task[Any]) -> None:
+        reloads.discard(finished)
+        if not finished.cancelled() and finished.exception() is not None:
+            log.error("reload failed", exc_info=finished.exception())
+
+    task.add_done_callback(done)
+
+
+def exit_code_for(err: BaseException) -> ExitCode:
+    """The exit code of a start that failed with ``err``."""
+    for kinds, code in EXIT_CODES:
+        if isinstance(err, kinds):
+            return code
+    return ExitCode.FAILED
+
+
+def _cannot_start(
+    err: BaseException, *, unexpected: bool = False, settings: Settings | None = None
+) -> int:
+    """Reports why the agent cannot start as one line; the exit code."""
     text = " ".join(str(err).split()) or type(err).__name__
     if unexpected:
         text = f"unexpected {type(err).__name__}: {text} (run with --log-level debug for details)"
-    print(f"edge-agent serve: error: {text}", file=sys.stderr, flush=True)
-    return EXIT_ERROR
+    code = ExitCode.FAILED if unexpected else exit_code_for(err)
+    if settings is not None and settings.log_format == "json":
+        log.critical("cannot start: %s", text, extra={"exit_code": int(code)})
+    else:
+        print(f"edge-agent serve: error: {text}", file=sys.stderr, flush=True)
+    return code
 
 
 async def _stop_quietly(agent: Agent) -> None:
@@ -291,6 +359,9 @@ def banner(
             f"(server certificate for {', '.join(tls.server_names)})"
         )
     lines += _netconf_lines(agent)
+    if agent.metrics is not None:
+        counters = " (with port and slice counters)" if settings.metrics.counters else ""
+        lines.append(f"  metrics        {agent.metrics.url}{counters}")
     user, password = _login(agent, bootstrap)
     lines.append(f"  login          {user}")
     lines.append("Try it with pygnmi:")

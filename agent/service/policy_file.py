@@ -31,10 +31,11 @@ Example::
     effect = "deny"
 
 A missing file at start means the built-in rules alone. :class:`PolicyStore` reloads
-the file when it changes (looking at most every ``recheck_s``); a file that is broken,
-unreadable, writable by group or others, or gone when it is looked at again leaves the
-previous policy in force and logs one error. At start any of these (but a missing file)
-is an error.
+the file when it changes (looking at most every ``recheck_s``; with None only when
+:meth:`PolicyStore.reload` is called, as ``edge-agent serve`` does on SIGHUP); a file
+that is broken, unreadable, writable by group or others, or gone when it is looked at
+again leaves the previous policy in force and logs one error. At start any of these
+(but a missing file) is an error.
 """
 
 from __future__ import annotations
@@ -261,13 +262,15 @@ class PolicyStore:
         path: Path,
         *,
         check_path: PathCheck | None = None,
-        recheck_s: float = DEFAULT_RECHECK_S,
+        recheck_s: float | None = DEFAULT_RECHECK_S,
         monotonic_ns: Callable[[], int] = time.monotonic_ns,
     ) -> None:
-        """Loads the file now; raises PolicyFileError if it exists and cannot be used."""
+        """Loads the file now; raises PolicyFileError if it exists and cannot be used.
+
+        ``recheck_s`` None: the file is looked at again only by :meth:`reload`."""
         self._path = path
         self._check_path = check_path
-        self._recheck_ns = int(recheck_s * 1_000_000_000)
+        self._recheck_ns = None if recheck_s is None else int(recheck_s * 1_000_000_000)
         self._monotonic_ns = monotonic_ns
         self._lock = threading.Lock()
         signature = self._signature()
@@ -289,8 +292,15 @@ class PolicyStore:
     def path(self) -> Path:
         return self._path
 
+    @property
+    def problem(self) -> str | None:
+        """Why the file, as last looked at, is not the policy in force (None: it is)."""
+        return self._seen.problem
+
     def current(self) -> Policy:
         """The policy in force, reloaded first if the file changed since last looked at."""
+        if self._recheck_ns is None:
+            return self._policy  # replaced whole by reload(): one read, no lock needed
         now = self._monotonic_ns()
         with self._lock:
             if now - self._checked_ns >= self._recheck_ns:

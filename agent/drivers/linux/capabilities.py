@@ -54,13 +54,16 @@ def probed_capabilities(
 ) -> Capabilities:
     """The device's capabilities after probing: ``used`` are the netdevs its ports name.
 
-    Device-wide: the widest MTU range of the used netdevs (each port is held to its own
-    netdev's range through ``interfaces``), the speeds they run or can be set to, the
-    largest SR-IOV limit among them, and as port count the netdevs that can carry a port
-    (all but loopback and the agent's own slice children), at least the chip's.
+    Device-wide: the widest MTU range of the used netdevs (of all while none is used;
+    each port is held to its own netdev's range through ``interfaces``), the speeds
+    they run or can be set to, the largest SR-IOV limit among them, and as port count
+    the netdevs that can carry a port (all but loopback and the agent's own slice
+    children), at least the chip's.
     """
+    carriers = [name for name, item in facts.items() if name != "lo" and not _is_child(name, item)]
     chosen = [facts[name] for name in used if name in facts]
-    ranges = [span for item in chosen if (span := item.mtu_range) is not None]
+    spans = chosen or [facts[name] for name in carriers]
+    ranges = [span for item in spans if (span := item.mtu_range) is not None]
     speeds = {s for item in chosen for s in item.settable_speeds}
     speeds |= {item.speed_bps for item in chosen if item.speed_bps}
     vfs = [item.sriov.total_vfs for item in chosen if item.sriov is not None]
