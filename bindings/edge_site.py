@@ -761,7 +761,7 @@ class yc_state_edge_platform__platform_devices_device_state(PybindBase):
 
   YANG Description: Operational state of the device.
   """
-  __slots__ = ('_path_helper', '_extmethods', '__name','__chipset','__backend','__address','__enabled','__description','__dpu_mode','__oper_status','__last_change','__sdk_version','__driver','__capabilities',)
+  __slots__ = ('_path_helper', '_extmethods', '__name','__chipset','__backend','__address','__enabled','__description','__dpu_mode','__oper_status','__oper_status_reason','__last_change','__sdk_version','__driver','__capabilities',)
 
   _yang_name = 'state'
   _yang_namespace = 'urn:edge-agent:yang:edge-platform'
@@ -781,6 +781,7 @@ class yc_state_edge_platform__platform_devices_device_state(PybindBase):
     self.__description = YANGDynClass(base=RestrictedClassType(base_type=str, restriction_dict={'length': ['0..255']}), is_leaf=True, yang_name="description", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-platform', defining_module='edge-platform', yang_type='string', is_config=False)
     self.__dpu_mode = YANGDynClass(base=RestrictedClassType(base_type=str,                                     restriction_type="dict_key",                                     restriction_arg={'dpu': {}, 'zero-trust': {}, 'nic': {}},), default=str("dpu"), is_leaf=True, yang_name="dpu-mode", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-platform', defining_module='edge-platform', yang_type='et:dpu-mode', is_config=False)
     self.__oper_status = YANGDynClass(base=RestrictedClassType(base_type=str,                                     restriction_type="dict_key",                                     restriction_arg={'UP': {}, 'DOWN': {}, 'DEGRADED': {}, 'UNKNOWN': {}},), is_leaf=True, yang_name="oper-status", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-platform', defining_module='edge-platform', yang_type='et:device-oper-status', is_config=False)
+    self.__oper_status_reason = YANGDynClass(base=str, is_leaf=True, yang_name="oper-status-reason", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-platform', defining_module='edge-platform', yang_type='string', is_config=False)
     self.__last_change = YANGDynClass(base=RestrictedClassType(base_type=long, restriction_dict={'range':  ['0..18446744073709551615']}, int_size=64), is_leaf=True, yang_name="last-change", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-platform', defining_module='edge-platform', yang_type='et:timestamp-ns', is_config=False)
     self.__sdk_version = YANGDynClass(base=str, is_leaf=True, yang_name="sdk-version", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-platform', defining_module='edge-platform', yang_type='string', is_config=False)
     self.__driver = YANGDynClass(base=str, is_leaf=True, yang_name="driver", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-platform', defining_module='edge-platform', yang_type='string', is_config=False)
@@ -1113,6 +1114,45 @@ as the backend defines it.
     self.__oper_status = YANGDynClass(base=RestrictedClassType(base_type=str,                                     restriction_type="dict_key",                                     restriction_arg={'UP': {}, 'DOWN': {}, 'DEGRADED': {}, 'UNKNOWN': {}},), is_leaf=True, yang_name="oper-status", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-platform', defining_module='edge-platform', yang_type='et:device-oper-status', is_config=False)
 
 
+  def _get_oper_status_reason(self):
+    """
+    Getter method for oper_status_reason, mapped from YANG variable /platform/devices/device/state/oper_status_reason (string)
+
+    YANG Description: Why the device is DOWN or DEGRADED, when the agent knows: a driver
+that could not be opened, a reconcile or an undo that failed.
+    """
+    return self.__oper_status_reason
+      
+  def _set_oper_status_reason(self, v, load=False):
+    """
+    Setter method for oper_status_reason, mapped from YANG variable /platform/devices/device/state/oper_status_reason (string)
+    If this variable is read-only (config: false) in the
+    source YANG file, then _set_oper_status_reason is considered as a private
+    method. Backends looking to populate this variable should
+    do so via calling thisObj._set_oper_status_reason() directly.
+
+    YANG Description: Why the device is DOWN or DEGRADED, when the agent knows: a driver
+that could not be opened, a reconcile or an undo that failed.
+    """
+    if hasattr(v, "_utype"):
+      v = v._utype(v)
+    try:
+      t = YANGDynClass(v,base=str, is_leaf=True, yang_name="oper-status-reason", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-platform', defining_module='edge-platform', yang_type='string', is_config=False)
+    except (TypeError, ValueError):
+      raise ValueError({
+          'error-string': """oper_status_reason must be of a type compatible with string""",
+          'defined-type': "string",
+          'generated-type': """YANGDynClass(base=str, is_leaf=True, yang_name="oper-status-reason", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-platform', defining_module='edge-platform', yang_type='string', is_config=False)""",
+        })
+
+    self.__oper_status_reason = t
+    if hasattr(self, '_set'):
+      self._set()
+
+  def _unset_oper_status_reason(self):
+    self.__oper_status_reason = YANGDynClass(base=str, is_leaf=True, yang_name="oper-status-reason", parent=self, path_helper=self._path_helper, extmethods=self._extmethods, register_paths=True, namespace='urn:edge-agent:yang:edge-platform', defining_module='edge-platform', yang_type='string', is_config=False)
+
+
   def _get_last_change(self):
     """
     Getter method for last_change, mapped from YANG variable /platform/devices/device/state/last_change (et:timestamp-ns)
@@ -1268,13 +1308,14 @@ as the backend defines it.
   description = __builtin__.property(_get_description)
   dpu_mode = __builtin__.property(_get_dpu_mode)
   oper_status = __builtin__.property(_get_oper_status)
+  oper_status_reason = __builtin__.property(_get_oper_status_reason)
   last_change = __builtin__.property(_get_last_change)
   sdk_version = __builtin__.property(_get_sdk_version)
   driver = __builtin__.property(_get_driver)
   capabilities = __builtin__.property(_get_capabilities)
 
 
-  _pyangbind_elements = OrderedDict([('name', name), ('chipset', chipset), ('backend', backend), ('address', address), ('enabled', enabled), ('description', description), ('dpu_mode', dpu_mode), ('oper_status', oper_status), ('last_change', last_change), ('sdk_version', sdk_version), ('driver', driver), ('capabilities', capabilities), ])
+  _pyangbind_elements = OrderedDict([('name', name), ('chipset', chipset), ('backend', backend), ('address', address), ('enabled', enabled), ('description', description), ('dpu_mode', dpu_mode), ('oper_status', oper_status), ('oper_status_reason', oper_status_reason), ('last_change', last_change), ('sdk_version', sdk_version), ('driver', driver), ('capabilities', capabilities), ])
 
 
 class yc_device_edge_platform__platform_devices_device(PybindBase):

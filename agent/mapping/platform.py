@@ -7,7 +7,7 @@ from typing import Any
 
 from agent.drivers.capabilities import Capabilities
 from agent.drivers.config import BREAKOUT_MODES, DeviceConfig
-from agent.drivers.state import DeviceState
+from agent.drivers.state import DeviceState, OperStatus
 from agent.mapping.model import (
     BLUEFIELD_CHIPSETS,
     DEFAULT_DPU_MODE,
@@ -50,7 +50,8 @@ def device_state(
 
     ``config`` is the device's ``config`` container; ``state`` and ``caps`` are what its
     driver reports (None when there is no driver to ask: oper-status UNKNOWN, no
-    capabilities). ``enabled`` and ``dpu-mode`` are the values the hardware runs.
+    capabilities). ``enabled`` and ``dpu-mode`` are the values the hardware runs;
+    ``oper-status-reason`` says why a device is DOWN or DEGRADED when its driver knows.
     """
     out: dict[str, Any] = {**DEVICE_DEFAULTS, **config}
     out.pop("dpu-mode", None)
@@ -64,6 +65,8 @@ def device_state(
         out["dpu-mode"] = config.get("dpu-mode", DEFAULT_DPU_MODE)
     out["chipset"] = identity_value(identity_name(out["chipset"]))
     out["oper-status"] = device_oper_status(state).value
+    if state is not None and state.reason and state.oper_status is not OperStatus.UP:
+        out["oper-status-reason"] = state.reason
     if caps is not None:
         out["sdk-version"] = caps.sdk_version
         out["driver"] = caps.family
