@@ -24,6 +24,7 @@ import pytest
 
 from agent.commands import serve as serve_command
 from agent.config import ListenAddress, Settings, TlsSettings
+from agent.exit_codes import ExitCode
 from tests.integration.conftest import (
     AgentProcess,
     GnmiCallError,
@@ -160,7 +161,7 @@ def users_file(tmp_path: Path, content: bytes, mode: int = 0o600) -> Path:
 
 
 def assert_refused(result: subprocess.CompletedProcess[str], state: Path, wanted: str) -> None:
-    assert result.returncode == 1
+    assert result.returncode == ExitCode.STATE
     assert result.stderr.splitlines() == [f"edge-agent serve: error: {wanted}"]
     assert "Traceback" not in result.stderr and "gNMI" not in result.stdout
     assert not (state / "running.json").exists()  # the datastore never started
@@ -229,13 +230,14 @@ def test_a_readable_users_file_is_made_private(pygnmi: PygnmiWorker, tmp_path: P
 
 
 @pytest.mark.parametrize(
-    ("error", "wanted"),
+    ("error", "wanted", "code"),
     [
-        (OSError("disk\non fire"), "edge-agent serve: error: disk on fire"),
+        (OSError("disk\non fire"), "edge-agent serve: error: disk on fire", ExitCode.STATE),
         (
             KeyError("surprise"),
             "edge-agent serve: error: unexpected KeyError: 'surprise' (run with --log-level "
             "debug for details)",
+            ExitCode.FAILED,
         ),
     ],
 )
@@ -245,6 +247,7 @@ def test_any_start_failure_is_one_line(
     tmp_path: Path,
     error: Exception,
     wanted: str,
+    code: ExitCode,
 ) -> None:
     def failing(_settings: Settings) -> Any:
         raise error
@@ -255,6 +258,6 @@ def test_any_start_failure_is_one_line(
         state_dir=tmp_path / "state",
         tls=TlsSettings(insecure=True),
     )
-    assert asyncio.run(serve_command.serve(settings)) == 1
+    assert asyncio.run(serve_command.serve(settings)) == code
     out, err = capsys.readouterr()
     assert out == "" and err.splitlines() == [wanted]  # not even the --insecure warning

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from agent.exit_codes import ExitCode
 from tests.integration.conftest import ADMIN_PASSWORD, AgentProcess, PygnmiWorker
 
 pytestmark = pytest.mark.integration
@@ -73,6 +74,6 @@ def test_busy_port_is_a_clear_error(tmp_path: Path) -> None:
         second = AgentProcess(tmp_path / "two", "--listen", f"127.0.0.1:{first.port}")
         with pytest.raises(AssertionError, match="cannot listen"):
             second.start()
-        assert second.stop() == 1
+        assert second.stop() == ExitCode.LISTEN
     finally:
         assert first.stop() == 0
