@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from agent import __version__
 
 # Each name is a module agent.commands.<name> exposing register(subparsers).
-COMMANDS: tuple[str, ...] = ("validate", "site", "user", "policy", "drivers", "serve")
+COMMANDS: tuple[str, ...] = ("validate", "site", "user", "policy", "drivers", "serve", "health")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -132,6 +132,11 @@ class ListenAddress:
     def with_port(self, port: int) -> ListenAddress:
         return ListenAddress(self.host, port)
 
+    def for_local_client(self) -> ListenAddress:
+        """Where a client on this host connects: a wildcard address becomes loopback."""
+        loopback = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}
+        return ListenAddress(loopback.get(self.host, self.host), self.port)
+
     def __str__(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"{host}:{self.port}"
