@@ -285,7 +285,7 @@ def build_agent(
     for problem in drivers.load_errors:
         log.warning("%s", problem)
     metrics: MetricsSink = AgentMetrics() if settings.metrics.listen is not None else NoMetrics()
-    pool = DevicePool(lambda config: drivers.create(config, clock))
+    pool = DevicePool(lambda config: drivers.create(config, clock), metrics=metrics)
     store = ConfigStore(state_dir, clock=clock)
     datastore = Datastore(schema, pool, store, clock)
     datastore.metrics = metrics

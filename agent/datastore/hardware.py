@@ -7,13 +7,14 @@ new device's driver is opened first, and a device that is degraded (or was unrea
 is reconciled to its new intent instead of being handed the ops. When a step fails,
 everything already applied is undone in reverse order. A device whose undo fails is
 reconciled from the old intent; if that fails too it stays DEGRADED with the reason in
-its state, and the failure names it.
+its state, and the failure names it. Every driver call's outcome (the ops applied, the
+refusals, the failures) is reported to a DeviceMetrics sink.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
@@ -25,6 +26,7 @@ from agent.drivers.ops import Op, invert
 from agent.drivers.problems import Problem, Severity
 from agent.drivers.state import OperStatus
 from agent.mapping.plan import plan_changes
+from agent.metrics.sink import DeviceMetrics, DriverStage, NoMetrics
 
 DriverMaker = Callable[[DeviceConfig], Driver]
 
@@ -75,8 +77,9 @@ class AppliedChange:
 class DevicePool:
     """The drivers of the site's devices, created through ``make_driver``."""
 
-    def __init__(self, make_driver: DriverMaker) -> None:
+    def __init__(self, make_driver: DriverMaker, *, metrics: DeviceMetrics | None = None) -> None:
         self._make = make_driver
+        self._metrics: DeviceMetrics = metrics or NoMetrics()
         # Replaced, never mutated: readers on other threads hold a stable snapshot.
         self._drivers: Mapping[str, Driver] = MappingProxyType({})
 
@@ -114,8 +117,9 @@ class DevicePool:
             self._drivers = MappingProxyType(dict(drivers))
             try:
                 driver.open()
-                driver.reconcile(intent)
+                self._metrics.driver_applied(name, _labels(driver.reconcile(intent)))
             except DriverError as err:
+                self._metrics.driver_failed(name, DriverStage.RECONCILE)
                 log.error("device %s: not in line with the configuration at start: %s", name, err)
 
     def stop(self) -> None:
@@ -132,7 +136,7 @@ class DevicePool:
         Raises HardwareRefused (nothing applied) or HardwareFailed (everything undone).
         """
         steps = list(self._plan(old, new))
-        problems = _validate(steps)
+        problems = self._validate(steps)
         if problems:
             raise HardwareRefused(problems)
         try:
@@ -150,7 +154,7 @@ class DevicePool:
     ) -> tuple[Problem, ...]:
         """The problems (errors only) the drivers find in the change from ``old`` to
         ``new``: what ``apply`` checks before it programs anything. Touches no hardware."""
-        return _validate(list(self._plan(old, new)))
+        return self._validate(list(self._plan(old, new)))
 
     def keep(self, change: AppliedChange) -> None:
         """Makes a change permanent: registers new drivers, closes retired ones."""
@@ -185,6 +189,16 @@ class DevicePool:
             elif not plan.closes_driver and current is not None:
                 yield _Step(plan.name, current, plan.ops, after)
 
+    def _validate(self, steps: list[_Step]) -> tuple[Problem, ...]:
+        problems: list[Problem] = []
+        for step in steps:
+            report = step.driver.validate(step.ops)
+            errors = [p for p in report.problems if p.severity is Severity.ERROR]
+            if errors:
+                self._metrics.driver_refused(step.device, len(errors))
+            problems.extend(errors)
+        return tuple(problems)
+
     def _apply_step(self, step: _Step, steps: list[_Step], old: Mapping[str, DeviceIntent]) -> None:
         driver = step.driver
         try:
@@ -197,12 +211,14 @@ class DevicePool:
             else:
                 driver.apply(step.ops)
                 step.applied = step.ops
+            self._metrics.driver_applied(step.device, _labels(step.applied))
         except ValidationFailed as err:  # the opened device is narrower than declared
             self._undo(steps, old)
             raise HardwareRefused(err.problems) from err
         except ApplyFailed as err:
             if not step.reconciled:
                 step.applied = step.ops[: err.index]
+            self._failed(step)
             degraded = self._undo(steps, old)
             raise HardwareFailed(
                 f"device {step.device}: {err.op.describe()} failed: {err.cause}",
@@ -210,12 +226,19 @@ class DevicePool:
                 degraded=degraded,
             ) from err
         except DriverError as err:
+            self._failed(step)
             degraded = self._undo(steps, old)
             raise HardwareFailed(
                 f"device {step.device}: {err}",
                 unavailable=isinstance(err, DeviceUnavailable),
                 degraded=degraded,
             ) from err
+
+    def _failed(self, step: _Step) -> None:
+        """Reports a step that failed part-way (what it applied first counts)."""
+        self._metrics.driver_applied(step.device, _labels(step.applied))
+        stage = DriverStage.RECONCILE if step.reconciled else DriverStage.APPLY
+        self._metrics.driver_failed(step.device, stage)
 
     def _undo(self, steps: list[_Step], old: Mapping[str, DeviceIntent]) -> tuple[str, ...]:
         """Undoes every applied step in reverse order; returns the devices left degraded."""
@@ -235,25 +258,26 @@ class DevicePool:
         reconcile. False when the device stays degraded (its driver says why)."""
         driver = step.driver
         if not step.reconciled:
+            undo = invert(step.applied)
             try:
-                driver.apply(invert(step.applied))
+                driver.apply(undo)
+                self._metrics.driver_applied(step.device, _labels(undo))
                 return True
             except DriverError as err:
+                self._metrics.driver_failed(step.device, DriverStage.UNDO)
                 log.error("device %s: undo failed (%s); reconciling", step.device, err)
         try:
-            driver.reconcile(before)
+            self._metrics.driver_applied(step.device, _labels(driver.reconcile(before)))
         except DriverError as err:
+            self._metrics.driver_failed(step.device, DriverStage.RECONCILE)
             log.error("device %s: left degraded: %s", step.device, err)
             return False
         return True
 
 
-def _validate(steps: list[_Step]) -> tuple[Problem, ...]:
-    problems: list[Problem] = []
-    for step in steps:
-        report = step.driver.validate(step.ops)
-        problems.extend(p for p in report.problems if p.severity is Severity.ERROR)
-    return tuple(problems)
+def _labels(ops: Sequence[Op]) -> Iterator[str]:
+    """The operations' metric labels, e.g. ``port-update``."""
+    return (f"{op.kind}-{op.action}" for op in ops)
 
 
 def _degraded(driver: Driver) -> bool:
