@@ -10,7 +10,7 @@ PROTO_SRC := $(wildcard agent/gnmi/proto/*.proto)
 PROTO_STAMP := agent/gnmi/generated/.stamp
 PYTEST_ARGS ?=
 
-.PHONY: all bootstrap venv system-deps proto bindings test lint run bench clean
+.PHONY: all bootstrap venv system-deps proto bindings test lint run lab bench clean
 
 all: bootstrap
 
@@ -55,6 +55,12 @@ lint: bootstrap
 NETCONF_LISTEN ?= 127.0.0.1:8830
 run: bootstrap
 	$(VENV)/bin/edge-agent serve --state-dir state --bootstrap-admin admin --bootstrap-tenant tenant-a:operator-a --netconf-listen $(NETCONF_LISTEN) --simulate-traffic $(RUN_ARGS)
+
+# The linux backend on a lab (needs root): namespaces ea-lab-host (netdevs lab0..3) and
+# ea-lab-peer (their peers), the agent managing lab0..3 through netlink on 127.0.0.1:9339
+# (state in ./state-lab), pygnmi commands printed; Ctrl-C stops it and removes the lab.
+lab: bootstrap
+	$(PY) -m tools.linux_lab $(LAB_ARGS)
 
 bench: bootstrap
 	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done

@@ -10,15 +10,16 @@ import json
 import os
 import socket
 import subprocess
-import threading
 import time
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from agent.drivers.linux.netns import open_socket
+from tools.linux_lab import Namespaces, ip
+
+__all__ = ["NetnsLab", "htb_classes", "ip", "lab", "require_root", "tc", "udp_blast"]
 
 
 def require_root() -> None:
@@ -28,13 +29,6 @@ def require_root() -> None:
     if os.environ.get("CI"):
         pytest.fail("the linux backend tests need root, and CI runs as root")
     pytest.skip("needs root: the test creates network namespaces and veth pairs")
-
-
-def ip(*args: str, check: bool = True) -> str:
-    done = subprocess.run(["ip", *args], capture_output=True, text=True, timeout=30)
-    if check and done.returncode != 0:
-        raise AssertionError(f"ip {' '.join(args)}: {done.stderr.strip()}")
-    return done.stdout
 
 
 def tc(*args: str) -> str:
@@ -72,26 +66,8 @@ def _rate(text: str) -> int:
     raise ValueError(f"not a tc rate: {text}")
 
 
-class NetnsLab:
-    """Namespaces and veths made for one test; ``close`` removes all of them."""
-
-    def __init__(self) -> None:
-        self.tag = uuid.uuid4().hex[:6]
-        self.namespaces: list[str] = []
-
-    def netns(self, role: str) -> str:
-        name = f"ea-{role}-{self.tag}"
-        ip("netns", "add", name)
-        self.namespaces.append(name)
-        ip("-n", name, "link", "set", "lo", "up")
-        return name
-
-    def veth(self, ns: str, name: str, peer_ns: str, peer: str, *, up: bool = True) -> None:
-        """A veth pair: ``name`` in ``ns`` (left down, for the agent), ``peer`` in
-        ``peer_ns`` (up when ``up``)."""
-        ip("-n", ns, "link", "add", name, "type", "veth", "peer", "name", peer, "netns", peer_ns)
-        if up:
-            ip("-n", peer_ns, "link", "set", peer, "up")
+class NetnsLab(Namespaces):
+    """Namespaces and veths made for one test (names tagged per run); ``close`` removes them."""
 
     def link(self, ns: str, name: str) -> dict[str, Any]:
         """``ip -j -s -d link show`` of one netdev."""
@@ -101,19 +77,15 @@ class NetnsLab:
         return found[0]
 
     def kernel_dump(self, ns: str) -> dict[str, Any]:
-        """Everything a commit could change in ``ns``: links (``ip -d -j link``, without
-        counters) and every qdisc and class (``tc -j``)."""
+        """Everything a commit could change in ``ns``: links (``ip -d -j link``), every
+        qdisc (``tc -j``) and every class (``tc class show``; this tc prints no JSON for
+        classes)."""
         links = json.loads(ip("-n", ns, "-d", "-j", "link", "show"))
         classes = {
             link["ifname"]: tc("-n", ns, "class", "show", "dev", link["ifname"]).splitlines()
             for link in links
         }
         return {"links": links, "qdiscs": tc_json(ns, "qdisc", "show"), "classes": classes}
-
-    def close(self) -> None:
-        for name in reversed(self.namespaces):
-            ip("netns", "del", name, check=False)
-        self.namespaces.clear()
 
 
 @pytest.fixture
@@ -155,9 +127,3 @@ def udp_blast(
     finally:
         sock.close()
     return sent
-
-
-def blast_in_background(ns: str, dest: str, seconds: float) -> threading.Thread:
-    thread = threading.Thread(target=udp_blast, args=(ns, dest), kwargs={"seconds": seconds})
-    thread.start()
-    return thread
