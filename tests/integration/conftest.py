@@ -41,9 +41,18 @@ class GnmiCallError(Exception):
 class AgentProcess:
     """One `edge-agent serve` process."""
 
-    def __init__(self, state_dir: Path, *args: str, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        state_dir: Path,
+        *args: str,
+        env: dict[str, str] | None = None,
+        program: tuple[str, ...] = (sys.executable, "-m", "agent.cli"),
+        cwd: Path | None = None,
+    ) -> None:
         self.state_dir = state_dir
         self.args = args
+        self.program = program  # e.g. an installed edge-agent script
+        self.cwd = cwd or state_dir.parent
         self.env = {**os.environ, "EDGE_AGENT_ADMIN_PASSWORD": ADMIN_PASSWORD, **(env or {})}
         self.process: subprocess.Popen[str] | None = None
         self.lines: queue.Queue[str | None] = queue.Queue()
@@ -56,9 +65,7 @@ class AgentProcess:
 
     def start(self) -> AgentProcess:
         command = [
-            sys.executable,
-            "-m",
-            "agent.cli",
+            *self.program,
             "serve",
             "--listen",
             "127.0.0.1:0",
@@ -72,7 +79,7 @@ class AgentProcess:
         ]
         self.process = subprocess.Popen(
             command,
-            cwd=self.state_dir.parent,
+            cwd=self.cwd,
             env=self.env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
