@@ -58,10 +58,11 @@ def probed_capabilities(
     each port is held to its own netdev's range through ``interfaces``), the speeds
     they run or can be set to, the largest SR-IOV limit among them, and as port count
     the netdevs that can carry a port (all but loopback and the agent's own slice
-    children), at least the chip's.
+    children, plus used ones that vanished), at least the chip's.
     """
     carriers = [name for name, item in facts.items() if name != "lo" and not _is_child(name, item)]
     chosen = [facts[name] for name in used if name in facts]
+    missing = {name for name in used if name not in facts}  # vanished: still ports
     spans = chosen or [facts[name] for name in carriers]
     ranges = [span for item in spans if (span := item.mtu_range) is not None]
     speeds = {s for item in chosen for s in item.settable_speeds}
@@ -71,7 +72,7 @@ def probed_capabilities(
     return replace(
         profile,
         model=f"{profile.model}, as linux netdevs",
-        port_count=max(len(carriers), profile.port_count),
+        port_count=max(len(carriers) + len(missing), profile.port_count),
         speeds_bps=tuple(sorted(speeds)) if chosen else profile.speeds_bps,
         cages=(),
         mtu_min=min((low for low, _ in ranges), default=profile.mtu_min),
