@@ -3,6 +3,11 @@
 Requests pass the interceptors in order (decoding, then authentication); the health service
 (``grpc.health.v1.Health``) and server reflection answer without credentials so that
 load balancers and tools such as grpcurl can probe the agent.
+
+The gNMI methods are registered with a pass-through response serializer
+(``add_gnmi_servicer``): a handler may answer with a protobuf message or with bytes it
+serialized itself (Subscribe sends Notifications encoded once for all its subscribers),
+and bytes go to the wire untouched.
 """
 
 from __future__ import annotations
@@ -32,6 +37,43 @@ EXEMPT_METHODS = (
     f"/{REFLECTION_SERVICE}/ServerReflectionInfo",
 )
 """Methods that need no credentials."""
+
+
+def serialized(response: Any) -> bytes:
+    """The bytes of a gNMI response: bytes as they are, a message serialized."""
+    if type(response) is bytes:
+        return response
+    data: bytes = response.SerializeToString()
+    return data
+
+
+def add_gnmi_servicer(servicer: Any, server: Any) -> None:
+    """Registers the four gNMI methods of ``servicer`` on ``server`` (a grpc.aio server)
+    with the generated request decoders and the ``serialized`` response encoder."""
+    handlers = {
+        "Capabilities": grpc.unary_unary_rpc_method_handler(
+            servicer.Capabilities,
+            request_deserializer=gnmi_pb2.CapabilityRequest.FromString,
+            response_serializer=serialized,
+        ),
+        "Get": grpc.unary_unary_rpc_method_handler(
+            servicer.Get,
+            request_deserializer=gnmi_pb2.GetRequest.FromString,
+            response_serializer=serialized,
+        ),
+        "Set": grpc.unary_unary_rpc_method_handler(
+            servicer.Set,
+            request_deserializer=gnmi_pb2.SetRequest.FromString,
+            response_serializer=serialized,
+        ),
+        "Subscribe": grpc.stream_stream_rpc_method_handler(
+            servicer.Subscribe,
+            request_deserializer=gnmi_pb2.SubscribeRequest.FromString,
+            response_serializer=serialized,
+        ),
+    }
+    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(GNMI_SERVICE, handlers),))
+    server.add_registered_method_handlers(GNMI_SERVICE, handlers)
 
 
 class ServerStartError(RuntimeError):
@@ -92,7 +134,7 @@ class GnmiServer:
     async def start(self) -> int:
         """Binds and starts serving; returns the port. Raises ServerStartError."""
         server = aio.server(interceptors=self._interceptors, options=self._options.grpc_options())
-        gnmi_pb2_grpc.add_gNMIServicer_to_server(self._servicer, server)
+        add_gnmi_servicer(self._servicer, server)
         health = HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(health, server)
         reflection.enable_server_reflection(
