@@ -13,6 +13,9 @@ never on the event loop. :class:`Admission` hands out the workers:
   bounded share of the interpreter from the others;
 - at most ``queue_per_user`` requests of one user wait; more answer at once with
   :class:`AdmissionRefused` (RESOURCE_EXHAUSTED) naming the limit;
+- work that has used more than a quantum of CPU steps aside at its checkpoints while
+  fresh work runs (:class:`~agent.precedence.ShortFirst`), so one tenant's whole-view
+  Get does not halve the speed of another's one-leaf Get;
 - each request runs in a :class:`~agent.cancellation.WorkScope`: when the client
   cancels, the scope is cancelled and the worker stops at its next checkpoint. A worker
   counts as busy until its thread has really finished, so cancelled work can never
@@ -30,10 +33,11 @@ import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 from agent.cancellation import CancelReason, WorkScope, running_in
+from agent.precedence import Precedence, ShortFirst
 
 T = TypeVar("T")
 
@@ -55,6 +59,8 @@ class AdmissionLimits:
     tenant_cpu: float = 0.25
     """Worker CPU time a tenant may use, in cores averaged over about a second; a
     tenant over it waits until its use has decayed (like a cgroup CPU quota)."""
+    precedence: Precedence | None = field(default_factory=Precedence)
+    """How long work steps aside for fresh work; None: it never does."""
 
     def __post_init__(self) -> None:
         if min(self.workers, self.per_user, self.per_tenant) < 1 or self.queue_per_user < 0:
@@ -85,6 +91,8 @@ class Admission:
         self._tenants: set[str] = set()
         self._cpu: dict[str, tuple[float, int]] = {}  # share -> (decayed CPU s, at ns)
         self._wakeup: asyncio.TimerHandle | None = None
+        chosen = self._limits.precedence
+        self.short_first = ShortFirst(chosen) if chosen is not None else None
 
     @property
     def limits(self) -> AdmissionLimits:
@@ -118,10 +126,14 @@ class Admission:
 
         def in_scope() -> T:
             started = time.thread_time_ns()
+            turn = self.short_first.start() if self.short_first is not None else None
+            scope.take_turns(turn)
             try:
                 with running_in(scope):
                     return work()
             finally:
+                if turn is not None:
+                    turn.end()
                 spent[0] = time.thread_time_ns() - started
 
         try:
