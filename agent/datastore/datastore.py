@@ -21,15 +21,17 @@ from agent.datastore.diff import Change, diff_trees
 from agent.datastore.edits import Edit, EditKind, gnmi_order
 from agent.datastore.errors import DatastoreError, ErrorKind
 from agent.datastore.hardware import DevicePool, HardwareFailed, HardwareRefused
+from agent.datastore.model_registry import model_registry
 from agent.datastore.persist_format import PendingConfirm
 from agent.datastore.persistence import ConfigStore
 from agent.datastore.quotas import over_quota, quota_violations
 from agent.datastore.refusals import blame as _blame
 from agent.datastore.refusals import hardware_refused
 from agent.datastore.scoped_validation import ScopedValidator
+from agent.datastore.touched import touched_entries
 from agent.datastore.tree import Tree, TreeOps
-from agent.drivers.intent import DeviceIntent
-from agent.mapping.intents import IntentBuilder
+from agent.mapping.intents import SiteIntents, derive, intents_from_tree
+from agent.mapping.registry import ModelRegistry
 from agent.metrics.sink import CommitMetrics, NoMetrics, RollbackReason
 from agent.schema.engine import SchemaEngine
 from agent.schema.path import DataPath
@@ -51,7 +53,7 @@ class Running:
     version: int
     tree: Tree
     timestamp_ns: int
-    intents: Mapping[str, DeviceIntent]
+    intents: SiteIntents
 
 
 @dataclass(frozen=True)
@@ -82,19 +84,17 @@ class Datastore:
         devices: DevicePool,
         store: ConfigStore,
         clock: Clock,
-        *,
-        intents_of: Callable[[Tree], Mapping[str, DeviceIntent]] | None = None,
     ) -> None:
         self.schema = schema
+        self.model: ModelRegistry = model_registry(schema.nav)
         self.ops = TreeOps(schema.nav)
-        self._validator = ScopedValidator(schema)
+        self._validator = ScopedValidator(schema, self.ops.index)
         self._devices = devices
         self._store = store
         self._clock = clock
-        self._intents_of = intents_of or IntentBuilder()
         self._lock = threading.RLock()
         self._feed = ChangeFeed()
-        self._running = Running(0, {}, clock.now_ns(), {})
+        self._running = Running(0, {}, clock.now_ns(), self._intents_of({}))
         self._pending: Pending | None = None
         self.metrics: CommitMetrics = NoMetrics()
         """Where commits and rollbacks are reported (agent.app sets it)."""
@@ -286,6 +286,26 @@ class Datastore:
 
     # --- internals ----------------------------------------------------------------------
 
+    def _intents_of(self, tree: Tree) -> SiteIntents:
+        return intents_from_tree(tree, self.model)
+
+    def _derived_intents(
+        self, base: Running, candidate: Tree, changes: Sequence[Change]
+    ) -> SiteIntents:
+        """The candidate's intents, from the running ones and the entries the changes
+        touch (the whole candidate when a change is above the lists)."""
+        touched = touched_entries(changes, self.model)
+        if touched is None:
+            return self._intents_of(candidate)
+        index = self.ops.index
+
+        def lookup(kind: str, name: str) -> Any:
+            model = self.model.of(kind)
+            entries = model.entries(candidate)
+            return index.find(entries, model.keys, (name,)) if isinstance(entries, list) else None
+
+        return derive(base.intents, touched, lookup, self.model)
+
     def _checked(self, tree: Tree, what: str) -> Tree:
         problems = [str(r) for r in self.schema.refusals(tree)]
         problems = problems or [v.message for v in quota_violations(tree)]
@@ -368,7 +388,7 @@ class Datastore:
         changes: Sequence[Change],
         edits: Sequence[Edit],
         authorize: Authorizer | None,
-    ) -> Mapping[str, DeviceIntent]:
+    ) -> SiteIntents:
         """Authorizes and validates a change (schema, quotas); its device intents."""
         if authorize is not None:
             authorize(base.tree, candidate, changes)
@@ -378,7 +398,7 @@ class Datastore:
         violations = quota_violations(candidate, changes)
         if violations:
             raise over_quota(violations, lambda where: _blame(edits, where))
-        return self._intents_of(candidate)
+        return self._derived_intents(base, candidate, changes)
 
     def _follow_up(
         self,

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import Enum
+from itertools import compress
+from operator import is_not
 from typing import Any
 
 from agent.datastore.tree import entry_keys
@@ -71,7 +73,7 @@ def _diff_list(
 ) -> Iterator[Change]:
     if len(old) == len(new):
         # Copy on write keeps untouched entries in place: compare by position first.
-        moved = [n for n, (a, b) in enumerate(zip(old, new, strict=True)) if a is not b]
+        moved = list(compress(range(len(new)), map(is_not, old, new)))
         pairs = [(entry_keys(old[n], info.keys), entry_keys(new[n], info.keys)) for n in moved]
         if all(a == b and a is not None for a, b in pairs):
             for n, (key, _) in zip(moved, pairs, strict=True):

@@ -11,14 +11,15 @@ the reduced tree has exactly the candidate's problems. Changes above the top-lev
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from yangson.datatype import LeafrefType
 
 from agent.datastore.diff import Change
-from agent.datastore.tree import Tree, entry_keys
+from agent.datastore.model_registry import top_lists
+from agent.datastore.tree import KeyIndex, Tree, entry_keys, key_text
 from agent.schema.engine import SchemaEngine
 from agent.schema.nav import NodeInfo, NodeKind
 from agent.schema.refusal import Refusal
@@ -49,14 +50,17 @@ class Reference:
 class ScopedValidator:
     """Validates candidates against a running tree by the entries they touch."""
 
-    def __init__(self, engine: SchemaEngine) -> None:
+    def __init__(self, engine: SchemaEngine, index: KeyIndex | None = None) -> None:
+        """``index`` finds entries by key (share the one of the TreeOps that stages the
+        candidates, which knows where their edited entries sit)."""
         self._engine = engine
-        self.sites = tuple(self._find_sites(engine.nav.root, (), ()))
+        self._index = index or KeyIndex()
+        self.sites = tuple(ListSite(m, n, info) for m, n, info in top_lists(engine.nav))
         by_path = {"/" + "/".join(site.names): site for site in self.sites}
         self.references = tuple(self._find_references(by_path))
         self._uniques = {site: self._unique_steps(site) for site in self.sites}
-        # (site, unique statement) -> (the list object indexed, unique tuple -> entry keys)
-        self._unique_cache: dict[tuple[ListSite, int], tuple[Any, UniqueIndex]] = {}
+        # (site, unique statement) -> the newest (list object indexed, unique tuple -> keys)
+        self._unique_cache: dict[tuple[ListSite, int], tuple[tuple[Any, UniqueIndex], ...]] = {}
 
     def refusals(
         self, base: Tree, candidate: Tree, changes: Iterable[Change]
@@ -88,26 +92,42 @@ class ScopedValidator:
     def _closure(
         self, base: Tree, tree: Tree, touched: dict[ListSite, set[Keys]]
     ) -> dict[ListSite, dict[Keys, Any]]:
-        index = {site: _index(_entries(tree, site), site) for site in self.sites}
+        find = self._finder(tree)
         chosen: dict[ListSite, dict[Keys, Any]] = {site: {} for site in self.sites}
         todo: list[tuple[ListSite, Keys]] = []
         for site, keys in touched.items():
             for key in keys:
-                if key in index[site]:
+                if find(site, key) is not None:
                     todo.append((site, key))
                 else:  # deleted: whatever referenced it must be checked again
                     todo.extend(self._referrers(tree, site, key))
-            todo.extend(self._unique_peers(base, tree, site, keys, index[site]))
+            todo.extend(self._unique_peers(base, tree, site, keys))
         while todo:
             site, key = todo.pop()
-            entry = index[site].get(key)
-            if entry is None or key in chosen[site]:
+            if key in chosen[site]:
+                continue
+            entry = find(site, key)
+            if entry is None:
                 continue
             chosen[site][key] = entry
             for ref in self.references:
                 if ref.source is site:
-                    todo.extend((ref.target, (value,)) for value in _values(entry, ref.steps))
+                    todo.extend(
+                        (ref.target, (key_text(value),)) for value in _values(entry, ref.steps)
+                    )
         return chosen
+
+    def _finder(self, tree: Tree) -> Callable[[ListSite, Keys], Any]:
+        """Finds the entries of ``tree``'s lists by key, through the shared index."""
+        lists: dict[ListSite, list[Any]] = {}
+
+        def find(site: ListSite, key: Keys) -> Any:
+            entries = lists.get(site)
+            if entries is None:
+                entries = lists[site] = _entries(tree, site)
+            return self._index.find(entries, site.info.keys, key)
+
+        return find
 
     def _referrers(
         self, tree: Tree, target: ListSite, key: Keys
@@ -116,57 +136,56 @@ class ScopedValidator:
             if ref.target is not target:
                 continue
             for entry in _entries(tree, ref.source):
-                if key[0] in (str(v) for v in _values(entry, ref.steps)):
+                if key[0] in (key_text(v) for v in _values(entry, ref.steps)):
                     keys = entry_keys(entry, ref.source.info.keys)
                     if keys is not None:
                         yield ref.source, keys
 
     def _unique_peers(
-        self, base: Tree, tree: Tree, site: ListSite, keys: set[Keys], index: dict[Keys, Any]
+        self, base: Tree, tree: Tree, site: ListSite, keys: set[Keys]
     ) -> Iterator[tuple[ListSite, Keys]]:
+        find = self._finder(tree)
         for number, spec in enumerate(self._uniques[site]):
-            wanted = {_unique_value(index[k], spec) for k in keys if k in index}
+            wanted = {_unique_value(find(site, k), spec) for k in keys}
             wanted.discard(None)
             if not wanted:
                 continue
-            by_value = self._unique_index(base, tree, site, number, keys, index)
+            by_value = self._unique_index(base, tree, site, number, keys)
             for value in wanted:
                 for entry_key in by_value.get(value, ()) if value is not None else ():
                     yield site, entry_key
 
     def _unique_index(
-        self,
-        base: Tree,
-        tree: Tree,
-        site: ListSite,
-        number: int,
-        touched: set[Keys],
-        index: dict[Keys, Any],
+        self, base: Tree, tree: Tree, site: ListSite, number: int, touched: set[Keys]
     ) -> UniqueIndex:
         """Unique tuple -> keys of the entries holding it, for ``tree``'s list; derived
         from the previous commit's index when ``base`` is the tree it was made for."""
         spec = self._uniques[site][number]
         entries, base_entries = _entries(tree, site), _entries(base, site)
-        cached = self._unique_cache.get((site, number))
-        if cached is not None and cached[0] is entries:
+        recent = self._unique_cache.get((site, number), ())
+        cached = next((c for c in recent if c[0] is entries), None)
+        if cached is not None:
             return cached[1]
-        if cached is not None and cached[0] is base_entries:
-            old_index = _index(base_entries, site)
+        cached = next((c for c in recent if c[0] is base_entries), None)
+        if cached is not None:
+            old, new = self._finder(base), self._finder(tree)
             derived = dict(cached[1])
             for key in touched:
-                for source, sign in ((old_index.get(key), -1), (index.get(key), 1)):
-                    value = _unique_value(source, spec) if source is not None else None
+                for source, sign in ((old(site, key), -1), (new(site, key), 1)):
+                    value = _unique_value(source, spec)
                     if value is not None:
                         holders = derived.get(value, frozenset())
                         derived[value] = holders | {key} if sign > 0 else holders - {key}
             result = derived
         else:
             result = {}
-            for key, entry in index.items():
-                value = _unique_value(entry, spec)
-                if value is not None:
-                    result[value] = result.get(value, frozenset()) | {key}
-        self._unique_cache[(site, number)] = (entries, result)
+            for entry in entries:
+                holder = entry_keys(entry, site.info.keys)
+                value = _unique_value(entry, spec) if holder is not None else None
+                if holder is not None and value is not None:
+                    result[value] = result.get(value, frozenset()) | {holder}
+        # the newest two: a refused candidate's index does not push out the running's
+        self._unique_cache[(site, number)] = ((entries, result), *recent[:1])
         return result
 
     def _reduced(self, tree: Tree, chosen: dict[ListSite, dict[Keys, Any]]) -> Tree:
@@ -181,15 +200,6 @@ class ScopedValidator:
         return reduced
 
     # --- schema analysis ----------------------------------------------------------------
-
-    def _find_sites(
-        self, info: NodeInfo, members: tuple[str, ...], names: tuple[str, ...]
-    ) -> Iterator[ListSite]:
-        for child in self._engine.nav.children(info):
-            if child.kind is NodeKind.LIST:
-                yield ListSite((*members, child.member), (*names, child.name), child)
-            elif child.kind is NodeKind.CONTAINER:
-                yield from self._find_sites(child, (*members, child.member), (*names, child.name))
 
     def _find_references(self, by_path: dict[str, ListSite]) -> Iterator[Reference]:
         for site in self.sites:
@@ -242,23 +252,6 @@ def _entries(tree: Tree, site: ListSite) -> list[Any]:
     return node if isinstance(node, list) else []
 
 
-def _index(entries: list[Any], site: ListSite) -> dict[Keys, Any]:
-    if len(site.info.keys) == 1:
-        key = site.info.keys[0]
-        try:
-            fast: dict[Keys, Any] | None = {(entry[key],): entry for entry in entries}
-        except (KeyError, TypeError):
-            fast = None  # an entry without its key: the general path skips it
-        if fast is not None and all(isinstance(k[0], str) for k in fast):
-            return fast
-    out = {}
-    for entry in entries:
-        keys = entry_keys(entry, site.info.keys)
-        if keys is not None:
-            out[keys] = entry
-    return out
-
-
 def _values(entry: Any, steps: tuple[tuple[str, bool], ...]) -> Iterator[Any]:
     nodes = [entry]
     for member, is_list in steps:
@@ -272,7 +265,10 @@ def _values(entry: Any, steps: tuple[tuple[str, bool], ...]) -> Iterator[Any]:
 
 
 def _unique_value(entry: Any, spec: UniqueSpec) -> tuple[Any, ...] | None:
-    """The entry's values for a unique statement (defaults filled); None when one is absent."""
+    """The entry's values for a unique statement (defaults filled); None when one is
+    absent or there is no entry."""
+    if entry is None:
+        return None
     values = []
     for path, default in spec:
         node = entry

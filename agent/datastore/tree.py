@@ -12,6 +12,7 @@ are expanded by ``select`` and ``delete``; ``replace`` and ``update`` need concr
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -48,17 +49,20 @@ def entry_keys(entry: Any, keys: tuple[str, ...]) -> tuple[str, ...] | None:
     return tuple(values)
 
 
-class _Positions:
-    """Where each entry of recently edited lists sits, so a transaction of many edits to
-    one long list finds entries by key without scanning it each time. Holds the few
-    most recent lists only."""
+class KeyIndex:
+    """Where each entry of recently used lists sits, by key, so that a transaction of many
+    edits to one long list, and lookups by key in a candidate, find entries without
+    scanning the list each time. Holds the ``LIMIT`` most recent lists; lists are never
+    mutated, so a list found by identity still has the positions remembered for it."""
 
-    LIMIT = 8
+    LIMIT = 16
 
     def __init__(self) -> None:
         self._known: dict[int, tuple[list[Any], dict[tuple[str, ...], int]]] = {}
+        self._lock = threading.Lock()
 
-    def of(self, entries: list[Any], keys: tuple[str, ...]) -> dict[tuple[str, ...], int]:
+    def positions(self, entries: list[Any], keys: tuple[str, ...]) -> dict[tuple[str, ...], int]:
+        """Key values (as path text) -> position of the first entry with them."""
         found = self._known.get(id(entries))
         if found is not None and found[0] is entries:
             return found[1]
@@ -70,10 +74,17 @@ class _Positions:
         self.remember(entries, positions)
         return positions
 
+    def find(self, entries: list[Any], keys: tuple[str, ...], wanted: tuple[str, ...]) -> Any:
+        """The entry of ``entries`` whose key values are ``wanted``, or None."""
+        position = self.positions(entries, keys).get(wanted)
+        return None if position is None else entries[position]
+
     def remember(self, entries: list[Any], positions: dict[tuple[str, ...], int]) -> None:
-        self._known[id(entries)] = (entries, positions)
-        while len(self._known) > self.LIMIT:
-            del self._known[next(iter(self._known))]
+        """Records the positions of a list just built (they must be exact)."""
+        with self._lock:
+            self._known[id(entries)] = (entries, positions)
+            while len(self._known) > self.LIMIT:
+                del self._known[next(iter(self._known))]
 
 
 class TreeOps:
@@ -81,7 +92,7 @@ class TreeOps:
 
     def __init__(self, nav: SchemaNavigator) -> None:
         self.nav = nav
-        self._positions = _Positions()
+        self.index = KeyIndex()
 
     # --- reading --------------------------------------------------------------------
 
@@ -397,7 +408,7 @@ class TreeOps:
             original = obj.get(child.member) or []
             entries = list(original)
             wanted = tuple(dict(elem.keys)[k] for k in child.keys)
-            positions = self._positions.of(original, child.keys)
+            positions = self.index.positions(original, child.keys)
             pos = positions.get(wanted)
             current = entries[pos] if pos is not None else None
             if last:
@@ -414,7 +425,7 @@ class TreeOps:
                 entries.append(new)
             else:
                 entries[pos] = new
-            self._positions.remember(entries, positions)
+            self.index.remember(entries, positions)
             obj[child.member] = entries
         elif last:
             current = obj.get(child.member)
@@ -477,13 +488,16 @@ class TreeOps:
         if child.kind is NodeKind.LIST and elem.keys:
             wanted = tuple(dict(elem.keys)[k] for k in child.keys)
             entries = list(obj[child.member])
-            pos = self._positions.of(obj[child.member], child.keys).get(wanted)
+            positions = self.index.positions(obj[child.member], child.keys)
+            pos = positions.get(wanted)
             if pos is None:
                 return node
             if last:
                 del entries[pos]
+                positions = {k: p - (p > pos) for k, p in positions.items() if p != pos}
             else:
                 entries[pos] = self._remove_at(entries[pos], elems, infos, i + 1)
+            self.index.remember(entries, positions)
             if entries:
                 obj[child.member] = entries
             else:

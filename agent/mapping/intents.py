@@ -1,34 +1,76 @@
-"""The configuration tree as per-device intents: what each driver must hold."""
+"""The configuration tree as per-device intents: what each driver must hold.
+
+``intents_from_tree`` builds every device's intent from a whole tree. ``SiteIntents``
+is that result plus the indexes (port -> device, slice -> devices and member ports, port
+-> slices) that let ``derive`` build the intents of a changed tree from only the entries
+a commit touched, so a commit's mapping costs what it changed, not the size of the site.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, Generic, TypeVar
+from typing import Final, TypeVar
 
 from agent.drivers.config import DeviceConfig, PortConfig, SliceConfig, SliceMember
 from agent.drivers.intent import DeviceIntent
-from agent.mapping.model import PLATFORM, PORTS, SLICES, Entry, MappingError, entries
+from agent.mapping.model import Entry, MappingError
 from agent.mapping.platform import device_config
 from agent.mapping.ports import port_config
+from agent.mapping.registry import ModelRegistry
 from agent.mapping.slices import slice_config, slice_members
 
+Lookup = Callable[[str, str], Entry | None]
+"""(list kind, entry name) -> the entry of the new tree, or None when it has none."""
 
-@dataclass(frozen=True)
-class Converters:
-    """How entries become driver values (plain or memoised)."""
-
-    device: Callable[[Entry], DeviceConfig] = device_config
-    port: Callable[[Entry], PortConfig] = port_config
-    members: Callable[[Entry], Sequence[SliceMember]] = slice_members
-    slice: Callable[[Entry, Sequence[SliceMember]], SliceConfig] = slice_config
+V = TypeVar("V")
 
 
-PLAIN = Converters()
+@dataclass(frozen=True, slots=True)
+class Touched:
+    """The entries of the top-level lists a change touched, by name (created, changed
+    or deleted alike)."""
+
+    devices: frozenset[str] = frozenset()
+    ports: frozenset[str] = frozenset()
+    slices: frozenset[str] = frozenset()
 
 
-def intents_from_tree(tree: Entry, convert: Converters = PLAIN) -> Mapping[str, DeviceIntent]:
+class SiteIntents(Mapping[str, DeviceIntent]):
+    """Device name -> DeviceIntent of one configuration tree, with the indexes that
+    ``derive`` needs. Immutable."""
+
+    __slots__ = ("_intents", "_port_device", "_slices")
+
+    def __init__(
+        self,
+        intents: Mapping[str, DeviceIntent],
+        port_device: Mapping[str, str],
+        slices: _SliceIndex,
+    ) -> None:
+        self._intents = intents
+        self._port_device = port_device
+        self._slices = slices
+
+    def __getitem__(self, name: str) -> DeviceIntent:
+        return self._intents[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._intents)
+
+    def __len__(self) -> int:
+        return len(self._intents)
+
+    def __repr__(self) -> str:
+        return f"SiteIntents({dict(self._intents)!r})"
+
+    def device_of(self, port: str) -> str | None:
+        """The device port ``port`` belongs to (None: no such port)."""
+        return self._port_device.get(port)
+
+
+def intents_from_tree(tree: Entry, model: ModelRegistry) -> SiteIntents:
     """Every device's whole intent (device name -> DeviceIntent), sorted by device name.
 
     ``tree`` is a validated RFC 7951 configuration tree; the model's defaults are applied.
@@ -39,109 +81,180 @@ def intents_from_tree(tree: Entry, convert: Converters = PLAIN) -> Mapping[str, 
     validated tree cannot hold (dangling references, missing mandatory leaves).
     """
     devices = sorted(
-        (convert.device(entry) for entry in entries(tree, PLATFORM, "devices", "device")),
+        (device_config(entry, model.device) for entry in model.device.entries(tree)),
         key=lambda device: device.name,
     )
     ports: dict[str, dict[str, PortConfig]] = {device.name: {} for device in devices}
-    device_of: dict[str, str] = {}
-    for entry in entries(tree, PORTS, "port"):
-        port = convert.port(entry)
+    port_device: dict[str, str] = {}
+    for entry in model.port.entries(tree):
+        port = port_config(entry, model.port)
         table = ports.get(port.device)
         if table is None:
             raise MappingError(f"port {port.name} refers to unknown device {port.device!r}")
         table[port.name] = port
-        device_of[port.name] = port.device
+        port_device[port.name] = port.device
 
     slices: dict[str, dict[str, SliceConfig]] = {device.name: {} for device in devices}
-    for entry in entries(tree, SLICES, "slice"):
-        members = convert.members(entry)
-        if not members:
-            continue
-        split: dict[str, list[SliceMember]] = {}
-        for member in members:
-            device = device_of.get(member.port)
-            if device is None:
-                raise MappingError(
-                    f"slice {entry.get('name')!r} has member {member.port!r}, which is not a port"
-                )
-            split.setdefault(device, []).append(member)
-        for device, own in split.items():
-            slice_ = convert.slice(entry, tuple(own))
+    index = _SliceIndex({}, {}, {})
+    for entry in model.slice.entries(tree):
+        for device, slice_ in _place(entry, model, port_device, index).items():
             slices[device][slice_.name] = slice_
 
-    return MappingProxyType(
-        {
-            device.name: DeviceIntent(
-                device,
-                MappingProxyType(ports[device.name]),
-                MappingProxyType(slices[device.name]),
-            )
-            for device in devices
-        }
-    )
-
-
-K = TypeVar("K")
-V = TypeVar("V")
-
-
-class _Memo(Generic[V]):
-    """Results keyed by the identity of the entry they were made from; keeps only what
-    the latest build used, so memory follows the tree."""
-
-    def __init__(self) -> None:
-        self._old: dict[Any, tuple[Any, V]] = {}
-        self._new: dict[Any, tuple[Any, V]] = {}
-
-    def get(self, entry: Any, extra: Any, make: Callable[[], V]) -> V:
-        key = (id(entry), extra)
-        found = self._new.get(key) or self._old.get(key)
-        if found is None or found[0] is not entry:
-            found = (entry, make())
-        self._new[key] = found
-        return found[1]
-
-    def rotate(self) -> None:
-        self._old, self._new = self._new, {}
-
-
-class IntentBuilder:
-    """``intents_from_tree`` for a sequence of copy-on-write trees: entries unchanged
-    (by identity) since the previous call are not converted again, and a device whose
-    parts are all unchanged keeps its previous DeviceIntent object."""
-
-    def __init__(self) -> None:
-        self._devices: _Memo[DeviceConfig] = _Memo()
-        self._ports: _Memo[PortConfig] = _Memo()
-        self._members: _Memo[Sequence[SliceMember]] = _Memo()
-        self._slices: _Memo[SliceConfig] = _Memo()
-        self._previous: Mapping[str, DeviceIntent] = {}
-        self._convert = Converters(
-            device=lambda e: self._devices.get(e, None, lambda: device_config(e)),
-            port=lambda e: self._ports.get(e, None, lambda: port_config(e)),
-            members=lambda e: self._members.get(e, None, lambda: slice_members(e)),
-            slice=lambda e, m: self._slices.get(e, tuple(m), lambda: slice_config(e, m)),
+    intents = {
+        device.name: DeviceIntent(
+            device, MappingProxyType(ports[device.name]), MappingProxyType(slices[device.name])
         )
-
-    def __call__(self, tree: Entry) -> Mapping[str, DeviceIntent]:
-        """The intents of ``tree`` (same result as ``intents_from_tree``)."""
-        try:
-            built = intents_from_tree(tree, self._convert)
-        finally:
-            for memo in (self._devices, self._ports, self._members, self._slices):
-                memo.rotate()
-        reused = {
-            name: _same_or(self._previous.get(name), intent) for name, intent in built.items()
-        }
-        self._previous = MappingProxyType(reused)
-        return self._previous
+        for device in devices
+    }
+    return SiteIntents(MappingProxyType(intents), port_device, index)
 
 
-def _same_or(old: DeviceIntent | None, new: DeviceIntent) -> DeviceIntent:
-    """``old`` when it is made of the very same parts as ``new``."""
-    if old is None or old.device is not new.device:
-        return new
-    for mine, theirs in ((old.ports, new.ports), (old.slices, new.slices)):
-        if mine.keys() != theirs.keys() or any(mine[k] is not theirs[k] for k in theirs):
-            return new
-    return old
+def derive(
+    previous: SiteIntents, touched: Touched, lookup: Lookup, model: ModelRegistry
+) -> SiteIntents:
+    """The intents of a tree that differs from ``previous``'s in the ``touched`` entries
+    only (``lookup`` finds them in the new tree): equal to ``intents_from_tree`` of that
+    tree, but computed from the touched entries alone. Devices whose intent does not
+    change keep their DeviceIntent object, so planning skips them by identity."""
+    devices: dict[str, DeviceConfig | None] = {}
+    for name in touched.devices:
+        entry = lookup(model.device.kind, name)
+        devices[name] = None if entry is None else device_config(entry, model.device)
+
+    port_device: Mapping[str, str] = previous._port_device
+    port_edits: dict[str, dict[str, PortConfig | None]] = {}
+    redo = set(touched.slices)
+    for name in touched.ports:
+        entry = lookup(model.port.kind, name)
+        port = None if entry is None else port_config(entry, model.port)
+        before = previous.device_of(name)
+        after = None if port is None else port.device
+        if port is not None:
+            port_edits.setdefault(port.device, {})[name] = port
+        if before == after:
+            continue
+        if before is not None:
+            port_edits.setdefault(before, {})[name] = None
+        if port_device is previous._port_device:
+            port_device = dict(port_device)
+        assert isinstance(port_device, dict)
+        _put(port_device, name, after)
+        redo.update(previous._slices.port_slices.get(name, ()))  # their parts move
+
+    index = _SliceIndex(
+        previous._slices.devices, previous._slices.ports, previous._slices.port_slices
+    )
+    slice_edits: dict[str, dict[str, SliceConfig | None]] = {}
+    for name in redo:
+        before_devices = previous._slices.devices.get(name, ())
+        entry = lookup(model.slice.kind, name)
+        if entry is None:
+            placed: dict[str, SliceConfig] = {}
+            index.record(name, (), ())
+        else:
+            placed = _place(entry, model, port_device, index)
+        for holder in before_devices:
+            slice_edits.setdefault(holder, {})[name] = None
+        for holder, slice_ in placed.items():
+            slice_edits.setdefault(holder, {})[name] = slice_
+
+    intents = dict(previous._intents)
+    for name in devices.keys() | port_edits.keys() | slice_edits.keys():
+        old = previous._intents.get(name)
+        device = devices.get(name, None if old is None else old.device)
+        ports = _edited(old.ports if old is not None else _NO_PORTS, port_edits.get(name))
+        slices = _edited(old.slices if old is not None else _NO_SLICES, slice_edits.get(name))
+        if device is None:
+            if ports:
+                port_name = next(iter(ports))
+                raise MappingError(f"port {port_name} refers to unknown device {name!r}")
+            intents.pop(name, None)
+        elif old is None or not _same(old, device, ports, slices):
+            intents[name] = DeviceIntent(device, ports, slices)
+    if intents.keys() != previous._intents.keys():
+        intents = dict(sorted(intents.items()))
+    return SiteIntents(MappingProxyType(intents), port_device, index)
+
+
+def _same(
+    old: DeviceIntent,
+    device: DeviceConfig,
+    ports: Mapping[str, PortConfig],
+    slices: Mapping[str, SliceConfig],
+) -> bool:
+    return old.device == device and old.ports is ports and old.slices is slices
+
+
+_NO_PORTS: Final[Mapping[str, PortConfig]] = MappingProxyType({})
+_NO_SLICES: Final[Mapping[str, SliceConfig]] = MappingProxyType({})
+
+
+def _edited(table: Mapping[str, V], edits: Mapping[str, V | None] | None) -> Mapping[str, V]:
+    """``table`` with ``edits`` applied (None removes); ``table`` itself without edits."""
+    if not edits or all(table.get(name) == value for name, value in edits.items()):
+        return table
+    out = dict(table)
+    for name, value in edits.items():
+        _put(out, name, value)
+    return MappingProxyType(out)
+
+
+class _SliceIndex:
+    """slice -> devices holding a part of it, slice -> member ports, port -> slices
+    listing it; the tables given are copied on the first change, never mutated."""
+
+    def __init__(
+        self,
+        devices: Mapping[str, tuple[str, ...]],
+        ports: Mapping[str, tuple[str, ...]],
+        port_slices: Mapping[str, frozenset[str]],
+    ) -> None:
+        self.devices = devices
+        self.ports = ports
+        self.port_slices = port_slices
+        self._own: (
+            tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]], dict[str, frozenset[str]]]
+            | None
+        ) = None
+
+    def record(self, name: str, devices: tuple[str, ...], ports: tuple[str, ...]) -> None:
+        """Slice ``name`` now has parts on ``devices`` and these member ports."""
+        if self._own is None:
+            self._own = (dict(self.devices), dict(self.ports), dict(self.port_slices))
+            self.devices, self.ports, self.port_slices = self._own
+        own_devices, own_ports, own_port_slices = self._own
+        before = own_ports.get(name, ())
+        _put(own_devices, name, devices or None)
+        _put(own_ports, name, ports or None)
+        for port in set(before) - set(ports):
+            _put(own_port_slices, port, own_port_slices.get(port, frozenset()) - {name} or None)
+        for port in set(ports) - set(before):
+            own_port_slices[port] = own_port_slices.get(port, frozenset()) | {name}
+
+
+def _place(
+    entry: Entry, model: ModelRegistry, port_device: Mapping[str, str], index: _SliceIndex
+) -> dict[str, SliceConfig]:
+    """The per-device parts of the slice ``entry`` (device -> SliceConfig), recorded
+    in ``index``."""
+    members = slice_members(entry)
+    by_device: dict[str, list[SliceMember]] = {}
+    for member in members:
+        device = port_device.get(member.port)
+        if device is None:
+            raise MappingError(
+                f"slice {entry.get('name')!r} has member {member.port!r}, which is not a port"
+            )
+        by_device.setdefault(device, []).append(member)
+    placed = {
+        device: slice_config(entry, model.slice, tuple(own)) for device, own in by_device.items()
+    }
+    index.record(str(entry["name"]), tuple(placed), tuple(m.port for m in members))
+    return placed
+
+
+def _put(table: dict[str, V], name: str, value: V | None) -> None:
+    if value is None:
+        table.pop(name, None)
+    else:
+        table[name] = value

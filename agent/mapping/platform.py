@@ -20,11 +20,13 @@ from agent.mapping.model import (
     uint64,
 )
 from agent.mapping.oper_status import device_oper_status
+from agent.mapping.registry import ListModel
 
 
-def device_config(entry: Entry) -> DeviceConfig:
-    """The DeviceConfig of one ``device`` list entry, with the model's defaults applied."""
-    config: Entry = entry.get("config") or {}
+def device_config(entry: Entry, model: ListModel) -> DeviceConfig:
+    """The DeviceConfig of one ``device`` list entry, with the model's defaults applied
+    (``dpu-mode`` only on the BlueField chipsets, where its ``when`` holds)."""
+    config: Entry = {**model.defaults, **(entry.get("config") or {})}
     try:
         name = config.get("name", entry["name"])
         chipset = identity_name(config["chipset"])
@@ -32,13 +34,13 @@ def device_config(entry: Entry) -> DeviceConfig:
         raise MappingError(f"device {entry.get('name')!r} has no {missing.args[0]}") from None
     dpu_mode = config.get("dpu-mode")
     if dpu_mode is None and chipset in BLUEFIELD_CHIPSETS:
-        dpu_mode = DEFAULT_DPU_MODE
+        dpu_mode = model.default("dpu-mode")
     return DeviceConfig(
         name=name,
         chipset=chipset,
-        backend=config.get("backend", "mock"),
+        backend=config["backend"],
         address=config.get("address"),
-        enabled=config.get("enabled", True),
+        enabled=config["enabled"],
         dpu_mode=dpu_mode,
     )
 

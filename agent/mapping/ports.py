@@ -19,30 +19,30 @@ from agent.mapping.model import (
     uint64,
 )
 from agent.mapping.oper_status import PortOperStatus, port_oper_status
+from agent.mapping.registry import ListModel
 
 _COUNTER_LEAVES = PORT_COUNTER_LEAVES
 _COUNTER_VALUES = attrgetter(*PORT_COUNTER_FIELDS)
 
 
-def port_config(entry: Entry) -> PortConfig:
+def port_config(entry: Entry, model: ListModel) -> PortConfig:
     """The PortConfig of one ``port`` list entry, with the model's defaults applied."""
     try:
-        config: Entry = entry["config"]
-        get = config.get
+        config: Entry = {**model.defaults, **entry["config"]}
         return PortConfig(
-            get("name", entry["name"]),
+            config.get("name", entry["name"]),
             config["device"],
             config["index"],
-            channel=get("channel", 0),
-            enabled=get("enabled", True),
+            channel=config["channel"],
+            enabled=config["enabled"],
             speed_bps=speed_bps(config["speed"]),
-            fec=get("fec", "auto"),
-            mtu=get("mtu", 1514),
-            breakout=get("breakout", "none"),
-            loopback=get("loopback", "none"),
-            num_vfs=get("num-vfs", 0),
-            lag_group=get("lag-group"),
-            interface_name=get("interface-name"),
+            fec=config["fec"],
+            mtu=config["mtu"],
+            breakout=config["breakout"],
+            loopback=config["loopback"],
+            num_vfs=config["num-vfs"],
+            lag_group=config.get("lag-group"),
+            interface_name=config.get("interface-name"),
         )
     except KeyError as missing:
         raise MappingError(f"port {entry.get('name')!r} has no {missing.args[0]}") from None

@@ -11,26 +11,29 @@ from agent.drivers.counters import SLICE_COUNTER_FIELDS, SLICE_COUNTER_LEAVES, S
 from agent.drivers.state import OperStatus, SliceState
 from agent.mapping.model import SLICE_DEFAULTS, Entry, MappingError, counter64, entries, uint64
 from agent.mapping.oper_status import PortOperStatus
+from agent.mapping.registry import ListModel
 
 _RATE_LEAVES = ("min-rate-bps", "max-rate-bps")
 
 
-def slice_config(entry: Entry, members: Iterable[SliceMember] = ()) -> SliceConfig:
-    """The SliceConfig of one ``slice`` list entry with the given ``members``.
+def slice_config(
+    entry: Entry, model: ListModel, members: Iterable[SliceMember] = ()
+) -> SliceConfig:
+    """The SliceConfig of one ``slice`` list entry with the given ``members``, the model's
+    defaults applied.
 
     A device sees only its own members, so the caller picks them (see ``slice_members``).
     """
     try:
-        config: Entry = entry["config"]
-        get = config.get
-        max_rate = get("max-rate-bps")
+        config: Entry = {**model.defaults, **entry["config"]}
+        max_rate = config.get("max-rate-bps")
         return SliceConfig(
-            get("name", entry["name"]),
+            config.get("name", entry["name"]),
             config["vlan-id"],
-            min_rate_bps=int(get("min-rate-bps", 0)),
+            min_rate_bps=int(config["min-rate-bps"]),
             max_rate_bps=None if max_rate is None else int(max_rate),
-            priority=get("priority", 0),
-            enabled=get("enabled", True),
+            priority=config["priority"],
+            enabled=config["enabled"],
             members=tuple(members),
         )
     except KeyError as missing:

@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import contextlib
+import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from agent.clock import FakeClock
 from agent.datastore.datastore import Datastore
 from agent.datastore.edits import Edit
 from agent.datastore.errors import DatastoreError, ErrorKind
 from agent.datastore.persistence import ConfigStore
+from agent.mapping.intents import intents_from_tree
 from agent.schema.engine import SchemaEngine
 from agent.schema.path import DataPath
 from tests.datastore.harness import applied, build, fresh_hw, hw
+from tests.datastore.test_properties import DEVICES as PROPERTY_DEVICES
+from tests.datastore.test_properties import EDITS
+from tests.datastore.test_properties import PORTS as PROPERTY_PORTS
 
 MTU = "/ports/port[name={}]/config/mtu"
 
@@ -231,3 +239,39 @@ def test_corrupt_state_is_refused_not_replaced(
     with pytest.raises(Exception) as err:
         build(engine, tmp_path / "s", clock)
     assert "running.json" in str(err.value) and "checkpoint" in str(err.value)
+
+
+MOVES = st.builds(
+    lambda port, device, index: Edit.update(
+        f"/ports/port[name={port}]/config", {"device": device, "index": index}
+    ),
+    st.sampled_from(PROPERTY_PORTS),
+    st.sampled_from(PROPERTY_DEVICES),
+    st.integers(20, 24),
+)
+WHOLE = st.sampled_from([Edit.delete("/slices"), Edit.delete("/slices/slice")])
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(commits=st.lists(st.lists(st.one_of(EDITS, MOVES, WHOLE), min_size=1, max_size=4)))
+def test_running_intents_are_those_of_the_running_tree(
+    engine: SchemaEngine, commits: list[list[Edit]]
+) -> None:
+    """Commits derive the intents from the entries they touch; they must equal the
+    intents built from the whole running tree, whatever was committed or refused."""
+    clock = FakeClock()
+    with tempfile.TemporaryDirectory() as tmp:
+        ds = build(engine, Path(tmp) / "state", clock)
+        try:
+            for edits in commits:
+                with contextlib.suppress(DatastoreError):
+                    ds.commit(edits)
+                built = intents_from_tree(ds.running.tree, ds.model)
+                assert dict(ds.running.intents) == dict(built)
+                assert hw(ds) == fresh_hw(ds, clock)
+        finally:
+            ds.stop()

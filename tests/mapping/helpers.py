@@ -2,17 +2,32 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any
 
 from agent.clock import FakeClock
+from agent.datastore.model_registry import model_registry
 from agent.drivers import DeviceIntent, Driver
 from agent.drivers.chip_driver import ChipDriver
 from agent.drivers.mock import MockHardware
 from agent.drivers.registry import DriverRegistry
-from agent.mapping.intents import intents_from_tree
+from agent.mapping.intents import SiteIntents, intents_from_tree
+from agent.mapping.registry import ModelRegistry
+from agent.schema.engine import SchemaEngine
 
 Tree = dict[str, Any]
+
+
+@functools.cache
+def site_model() -> ModelRegistry:
+    """The model registry of the agent's YANG modules (read once)."""
+    return model_registry(SchemaEngine().nav)
+
+
+def intents_of(tree: Tree) -> SiteIntents:
+    """``intents_from_tree`` with the model's registry."""
+    return intents_from_tree(tree, site_model())
 
 
 def devices(tree: Tree) -> list[dict[str, Any]]:
@@ -104,7 +119,7 @@ def open_drivers(intents: Mapping[str, DeviceIntent], clock: FakeClock) -> dict[
 
 
 def drivers_for(tree: Tree, clock: FakeClock) -> dict[str, ChipDriver]:
-    return open_drivers(intents_from_tree(tree), clock)
+    return open_drivers(intents_of(tree), clock)
 
 
 def hardware(driver: ChipDriver) -> MockHardware:

@@ -8,7 +8,6 @@ import pytest
 
 from agent.drivers import DeviceConfig, PortConfig, SliceConfig, SliceMember
 from agent.drivers.units import GBPS
-from agent.mapping.intents import intents_from_tree
 from agent.mapping.model import MappingError
 from agent.sitegen import scaled_site
 
@@ -18,6 +17,7 @@ from .helpers import (
     add_member,
     add_port,
     device_config,
+    intents_of,
     port_config,
     slice_entry,
 )
@@ -36,7 +36,7 @@ SITE_PORTS = {
 
 
 def test_every_device_gets_an_intent_with_its_ports(site: Tree) -> None:
-    intents = intents_from_tree(site)
+    intents = intents_of(site)
     assert list(intents) == sorted(SITE_PORTS)
     assert {name: len(intent.ports) for name, intent in intents.items()} == SITE_PORTS
     for name, intent in intents.items():
@@ -45,7 +45,7 @@ def test_every_device_gets_an_intent_with_its_ports(site: Tree) -> None:
 
 
 def test_device_config_strips_the_identity_module_and_applies_defaults(site: Tree) -> None:
-    intents = intents_from_tree(site)
+    intents = intents_of(site)
     assert intents["tor-tf1"].device == DeviceConfig("tor-tf1", "tofino1")
     assert intents["fpga-s10"].device == DeviceConfig(
         "fpga-s10", "stratix10-dx", backend="mock", address=None, enabled=True, dpu_mode=None
@@ -56,13 +56,13 @@ def test_device_leaves_are_carried(site: Tree) -> None:
     device_config(site, "nic-cx6").update(
         {"backend": "netlink", "address": "ns1/eth0", "enabled": False}
     )
-    device = intents_from_tree(site)["nic-cx6"].device
+    device = intents_of(site)["nic-cx6"].device
     assert device == DeviceConfig("nic-cx6", "connectx-6", "netlink", "ns1/eth0", False, None)
 
 
 def test_dpu_mode_only_on_bluefield_with_its_default(site: Tree) -> None:
     del device_config(site, "dpu-bf2")["dpu-mode"]
-    intents = intents_from_tree(site)
+    intents = intents_of(site)
     modes = {name: intent.device.dpu_mode for name, intent in intents.items() if intent.device}
     assert modes.pop("dpu-bf2") == "dpu"
     assert modes.pop("dpu-bf3") == "nic"
@@ -70,7 +70,7 @@ def test_dpu_mode_only_on_bluefield_with_its_default(site: Tree) -> None:
 
 
 def test_port_defaults_and_speed_in_bps(site: Tree) -> None:
-    port = intents_from_tree(site)["tor-tf1"].ports["tor-tf1/1"]
+    port = intents_of(site)["tor-tf1"].ports["tor-tf1/1"]
     assert port == PortConfig(
         "tor-tf1/1",
         "tor-tf1",
@@ -89,7 +89,7 @@ def test_port_defaults_and_speed_in_bps(site: Tree) -> None:
 
 def test_port_without_optional_leaves_gets_the_model_defaults(site: Tree) -> None:
     add_port(site, "tor-tf1/9", "tor-tf1", 9, speed="10G")
-    port = intents_from_tree(site)["tor-tf1"].ports["tor-tf1/9"]
+    port = intents_of(site)["tor-tf1"].ports["tor-tf1/9"]
     assert (port.fec, port.mtu, port.enabled, port.channel) == ("auto", 1514, True, 0)
     assert (port.breakout, port.loopback, port.num_vfs) == ("none", "none", 0)
 
@@ -98,7 +98,7 @@ def test_port_leaves_are_carried(site: Tree) -> None:
     port_config(site, "tor-tf1/2/3").update(
         {"enabled": False, "loopback": "mac", "lag-group": "lag1", "num-vfs": 0}
     )
-    port = intents_from_tree(site)["tor-tf1"].ports["tor-tf1/2/3"]
+    port = intents_of(site)["tor-tf1"].ports["tor-tf1/2/3"]
     assert (port.index, port.channel, port.breakout) == (2, 3, "4x25G")
     assert (port.enabled, port.loopback, port.lag_group, port.speed_bps) == (
         False,
@@ -106,7 +106,7 @@ def test_port_leaves_are_carried(site: Tree) -> None:
         "lag1",
         25 * GBPS,
     )
-    assert intents_from_tree(site)["fpga-s10"].ports["fpga-s10/1"].num_vfs == 32
+    assert intents_of(site)["fpga-s10"].ports["fpga-s10/1"].num_vfs == 32
 
 
 @pytest.mark.parametrize(
@@ -124,11 +124,11 @@ def test_port_leaves_are_carried(site: Tree) -> None:
 )
 def test_every_speed_enum_maps_to_bps(site: Tree, speed: str, bps: int) -> None:
     port_config(site, "tor-tf1/1")["speed"] = speed
-    assert intents_from_tree(site)["tor-tf1"].ports["tor-tf1/1"].speed_bps == bps * GBPS
+    assert intents_of(site)["tor-tf1"].ports["tor-tf1/1"].speed_bps == bps * GBPS
 
 
 def test_slices_are_split_per_device_with_only_own_members(site: Tree) -> None:
-    intents = intents_from_tree(site)
+    intents = intents_of(site)
     spans = {
         name: {
             device: [m.port for m in intent.slices[name].members]
@@ -157,7 +157,7 @@ def test_slices_are_split_per_device_with_only_own_members(site: Tree) -> None:
 
 
 def test_slice_values_and_defaults(site: Tree) -> None:
-    intents = intents_from_tree(site)
+    intents = intents_of(site)
     assert intents["tor-tf1"].slices["embb"] == SliceConfig(
         "embb",
         100,
@@ -170,7 +170,7 @@ def test_slice_values_and_defaults(site: Tree) -> None:
     config = slice_entry(site, "miot")["config"]
     for leaf in ("min-rate-bps", "max-rate-bps", "priority"):
         del config[leaf]
-    miot = intents_from_tree(site)["nic-cx6"].slices["miot"]
+    miot = intents_of(site)["nic-cx6"].slices["miot"]
     assert (miot.min_rate_bps, miot.max_rate_bps, miot.priority, miot.enabled) == (
         0,
         None,
@@ -182,14 +182,14 @@ def test_slice_values_and_defaults(site: Tree) -> None:
 def test_member_min_rate_override_is_carried(site: Tree) -> None:
     members = slice_entry(site, "urllc")["members"]["member"]
     next(m for m in members if m["port"] == "tor-tf1/4")["config"]["min-rate-bps"] = "7000000000"
-    urllc = intents_from_tree(site)["tor-tf1"].slices["urllc"]
+    urllc = intents_of(site)["tor-tf1"].slices["urllc"]
     assert urllc.members == (SliceMember("tor-tf1/1"), SliceMember("tor-tf1/4", 7 * GBPS))
     assert urllc.guaranteed_bps(urllc.members[1]) == 7 * GBPS
 
 
 def test_disabled_slice_is_passed_on_disabled(site: Tree) -> None:
     slice_entry(site, "embb")["config"]["enabled"] = False
-    intents = intents_from_tree(site)
+    intents = intents_of(site)
     holders = [name for name, intent in intents.items() if "embb" in intent.slices]
     assert holders == ["dpu-bf3", "nic-cx7", "spine-tf2", "tor-tf1"]
     assert all(intents[name].slices["embb"].enabled is False for name in holders)
@@ -197,26 +197,26 @@ def test_disabled_slice_is_passed_on_disabled(site: Tree) -> None:
 
 def test_slice_without_members_goes_to_no_device(site: Tree) -> None:
     del slice_entry(site, "miot")["members"]
-    assert not any("miot" in intent.slices for intent in intents_from_tree(site).values())
+    assert not any("miot" in intent.slices for intent in intents_of(site).values())
 
 
 def test_member_order_does_not_matter(site: Tree) -> None:
     reordered = copy.deepcopy(site)
     slice_entry(reordered, "urllc")["members"]["member"].reverse()
-    assert intents_from_tree(reordered) == intents_from_tree(site)
+    assert intents_of(reordered) == intents_of(site)
 
 
 def test_missing_subtrees_mean_no_entries(site: Tree) -> None:
-    assert intents_from_tree({}) == {}
+    assert intents_of({}) == {}
     del site["edge-ports:ports"], site["edge-slices:slices"]
-    intents = intents_from_tree(site)
+    intents = intents_of(site)
     assert len(intents) == 9
     assert all(not i.ports and not i.slices for i in intents.values())
 
 
 def test_device_without_ports_gets_an_empty_intent(site: Tree) -> None:
     add_device(site, "nic-new", "e810")
-    intent = intents_from_tree(site)["nic-new"]
+    intent = intents_of(site)["nic-new"]
     assert intent.device == DeviceConfig("nic-new", "e810")
     assert (dict(intent.ports), dict(intent.slices)) == ({}, {})
 
@@ -225,21 +225,21 @@ def test_dangling_references_are_refused(site: Tree) -> None:
     broken = copy.deepcopy(site)
     add_port(broken, "ghost/1", "ghost", 1)
     with pytest.raises(MappingError, match="unknown device 'ghost'"):
-        intents_from_tree(broken)
+        intents_of(broken)
     add_member(site, "embb", "no-such-port")
     with pytest.raises(MappingError, match="no-such-port"):
-        intents_from_tree(site)
+        intents_of(site)
 
 
 def test_missing_mandatory_leaf_is_refused(site: Tree) -> None:
     del port_config(site, "tor-tf1/1")["speed"]
     with pytest.raises(MappingError, match=r"tor-tf1/1.*speed"):
-        intents_from_tree(site)
+        intents_of(site)
 
 
 def test_scaled_site_maps_every_port_and_slice_member() -> None:
     tree = scaled_site(2000, 300)
-    intents = intents_from_tree(tree)
+    intents = intents_of(tree)
     assert sum(len(i.ports) for i in intents.values()) == 2000
     members = sum(len(s.members) for i in intents.values() for s in i.slices.values())
     assert members == 300 * 3

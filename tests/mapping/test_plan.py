@@ -24,7 +24,6 @@ from agent.drivers import (
 from agent.drivers.chip_driver import ChipDriver
 from agent.drivers.registry import DriverRegistry
 from agent.drivers.units import GBPS
-from agent.mapping.intents import intents_from_tree
 from agent.mapping.plan import ChangePlan, DeviceAction, plan_changes
 
 from .helpers import (
@@ -34,6 +33,7 @@ from .helpers import (
     add_port,
     device_config,
     drivers_for,
+    intents_of,
     port_config,
     remove_device,
     remove_member,
@@ -43,7 +43,7 @@ from .helpers import (
 
 
 def plan_for(old: Tree, new: Tree) -> ChangePlan:
-    return plan_changes(intents_from_tree(old), intents_from_tree(new))
+    return plan_changes(intents_of(old), intents_of(new))
 
 
 def execute(plan: ChangePlan, drivers: dict[str, ChipDriver], clock: FakeClock) -> None:
@@ -65,7 +65,7 @@ def execute(plan: ChangePlan, drivers: dict[str, ChipDriver], clock: FakeClock) 
 
 
 def assert_drivers_hold(drivers: Mapping[str, ChipDriver], tree: Tree) -> None:
-    intents = intents_from_tree(tree)
+    intents = intents_of(tree)
     assert sorted(drivers) == sorted(intents)
     for name, intent in intents.items():
         assert drivers[name].applied() == intent, name
@@ -315,9 +315,9 @@ def _expected_ops(old: Mapping[str, DeviceIntent], case: str) -> dict[str, list[
 def test_intents_of_edited_tree_equal_old_intents_with_expected_ops(
     site: Tree, case: str, edit: Callable[[Tree], None]
 ) -> None:
-    old = intents_from_tree(site)
+    old = intents_of(site)
     edit(site)
-    new = intents_from_tree(site)
+    new = intents_of(site)
     expected = _expected_ops(old, case)
     for name in old:
         assert old[name].with_ops(expected.get(name, ())) == new[name], name

@@ -11,7 +11,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from agent.drivers import DeviceIntent
-from agent.mapping.intents import intents_from_tree
 from agent.mapping.plan import DeviceAction, plan_changes
 from agent.site_file import default_site_path
 
@@ -21,6 +20,7 @@ from .helpers import (
     add_member,
     add_port,
     devices,
+    intents_of,
     member_ports,
     ports,
     remove_device,
@@ -170,10 +170,10 @@ EDITS: list[Edit] = [
 @given(st.data())
 def test_plan_ops_take_old_intents_to_new_ones(data: st.DataObject) -> None:
     tree = copy.deepcopy(SITE)
-    old = intents_from_tree(tree)
+    old = intents_of(tree)
     for edit in data.draw(st.lists(st.sampled_from(EDITS), min_size=1, max_size=6)):
         edit(tree, data)
-    new = intents_from_tree(tree)
+    new = intents_of(tree)
     plan = plan_changes(old, new)
 
     planned = {step.name for step in plan}

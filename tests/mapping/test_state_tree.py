@@ -15,7 +15,6 @@ from agent.drivers.chip_driver import ChipDriver
 from agent.drivers.counters import PORT_COUNTER_LEAVES, SLICE_COUNTER_LEAVES
 from agent.drivers.state import DeviceState, SliceState
 from agent.drivers.units import GBPS
-from agent.mapping.intents import intents_from_tree
 from agent.mapping.state_tree import Selection, StateReader, render_state
 from agent.schema.engine import SchemaEngine
 
@@ -26,6 +25,7 @@ from .helpers import (
     drivers_for,
     entry,
     hardware,
+    intents_of,
     open_drivers,
     port_config,
     slice_entry,
@@ -201,7 +201,7 @@ def test_disabled_device_is_down_and_its_ports_lower_layer_down(
     engine: SchemaEngine, site: Tree, drivers: dict[str, ChipDriver]
 ) -> None:
     device_config(site, "nic-cx6")["enabled"] = False
-    drivers["nic-cx6"].reconcile(intents_from_tree(site)["nic-cx6"])
+    drivers["nic-cx6"].reconcile(intents_of(site)["nic-cx6"])
     tree = read(drivers, site)
     assert_valid(engine, tree)
     device = state_of(tree, "device", "nic-cx6")
@@ -251,7 +251,7 @@ def test_port_state_shows_applied_values(
     site: Tree, drivers: dict[str, ChipDriver], engine: SchemaEngine
 ) -> None:
     port_config(site, "tor-tf1/1").update({"fec": "auto", "mtu": 9100, "lag-group": "up"})
-    drivers["tor-tf1"].reconcile(intents_from_tree(site)["tor-tf1"])
+    drivers["tor-tf1"].reconcile(intents_of(site)["tor-tf1"])
     tree = read(drivers, site)
     assert_valid(engine, tree)
     state = state_of(tree, "port", "tor-tf1/1")
@@ -293,7 +293,7 @@ def test_pulled_cable_brings_port_member_and_slice_down(
 
 def test_loopback_is_testing(site: Tree, drivers: dict[str, ChipDriver]) -> None:
     port_config(site, "fpga-s10/2")["loopback"] = "mac"
-    drivers["fpga-s10"].reconcile(intents_from_tree(site)["fpga-s10"])
+    drivers["fpga-s10"].reconcile(intents_of(site)["fpga-s10"])
     hardware(drivers["fpga-s10"]).pull_cable("fpga-s10/2")  # no peer needed in loopback
     state = state_of(read(drivers, site), "port", "fpga-s10/2")
     assert (state["oper-status"], state["loopback"]) == ("TESTING", "mac")
@@ -301,7 +301,7 @@ def test_loopback_is_testing(site: Tree, drivers: dict[str, ChipDriver]) -> None
 
 def test_admin_down_port(site: Tree, drivers: dict[str, ChipDriver]) -> None:
     port_config(site, "nic-cx6/2")["enabled"] = False
-    drivers["nic-cx6"].reconcile(intents_from_tree(site)["nic-cx6"])
+    drivers["nic-cx6"].reconcile(intents_of(site)["nic-cx6"])
     state = state_of(read(drivers, site), "port", "nic-cx6/2")
     assert (state["oper-status"], state["enabled"]) == ("DOWN", False)
 
@@ -376,7 +376,7 @@ def test_disabled_slice_is_down(
     engine: SchemaEngine, site: Tree, drivers: dict[str, ChipDriver]
 ) -> None:
     slice_entry(site, "urllc")["config"]["enabled"] = False
-    for name, intent in intents_from_tree(site).items():
+    for name, intent in intents_of(site).items():
         drivers[name].reconcile(intent)
     tree = read(drivers, site)
     assert_valid(engine, tree)
@@ -508,6 +508,6 @@ def test_one_sample_renders_the_same_tree_twice(
 
 
 def test_reconciled_site_from_intents_has_no_pending_ops(site: Tree, clock: FakeClock) -> None:
-    intents = intents_from_tree(site)
+    intents = intents_of(site)
     drivers = open_drivers(intents, clock)
     assert all(drivers[n].applied() == intents[n] for n in intents)
