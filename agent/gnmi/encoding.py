@@ -30,6 +30,7 @@ from agent.gnmi.pb import TypedValueMsg, UpdateMsg, gnmi_pb2
 from agent.gnmi.scalars import leaf_typed_value, scalar_python_value, untyped_typed_value
 from agent.gnmi.schema_info import SchemaInfo, cached
 from agent.gnmi.tree_codec import decode_tree, encode_tree, iter_leaves
+from agent.gnmi.tree_writer import TreeWriter
 from agent.schema.leaf_types import LeafType
 from agent.schema.path import DataPath
 
@@ -97,17 +98,29 @@ def encode_updates(
     *,
     prefix: DataPath | None = None,
     decimal_val: bool = False,
+    writer: TreeWriter | None = None,
 ) -> list[UpdateMsg]:
     """Updates carrying the RFC 7951 ``value`` at ``path``, paths relative to ``prefix``.
 
-    JSON and JSON_IETF give one Update for ``path``; PROTO gives one Update per leaf and
-    leaf-list below ``path`` (none for an empty container), with list keys in the paths.
+    JSON and JSON_IETF give one Update for ``path`` (its text written by ``writer`` when
+    given, which reuses the text of unchanged configuration); PROTO gives one Update per
+    leaf and leaf-list below ``path`` (none for an empty container), with list keys in
+    the paths.
     """
     chosen = parse_encoding(encoding)
     schema = cached(schema)
     base = prefix or DataPath.root()
     if chosen is not Encoding.PROTO:
-        typed = encode_value(path, value, chosen, schema)
+        if writer is None:
+            typed = encode_value(path, value, chosen, schema)
+        else:
+            ietf = chosen is Encoding.JSON_IETF
+            text = writer.text(path, value, ietf=ietf).encode("utf-8")
+            typed = (
+                gnmi_pb2.TypedValue(json_ietf_val=text)
+                if ietf
+                else gnmi_pb2.TypedValue(json_val=text)
+            )
         return [gnmi_pb2.Update(path=to_gnmi_path(path, relative_to=base), val=typed)]
     return [
         gnmi_pb2.Update(

@@ -32,7 +32,21 @@ def encode_tree(path: DataPath, value: JsonValue, schema: SchemaInfo, *, ietf: b
     """
     schema = cached(schema)
     module = schema.module_of(path) if path.elems else None
-    return _Encoder(schema, ietf).node(path, value, module, outermost=True)
+    return encode_node(path, value, module, schema, ietf=ietf, outermost=True)
+
+
+def encode_node(
+    path: DataPath,
+    value: JsonValue,
+    module: str | None,
+    schema: SchemaInfo,
+    *,
+    ietf: bool,
+    outermost: bool = False,
+) -> JsonValue:
+    """``encode_tree`` for a node whose module is known (``module``): below the top
+    (``outermost`` False) members are qualified only where their module changes."""
+    return _Encoder(schema, ietf).node(path, value, module, outermost=outermost)
 
 
 def iter_leaves(

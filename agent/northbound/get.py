@@ -15,9 +15,12 @@ Answers per path:
 Configuration is reported as configured (defaults are not filled in); the ``state``
 containers show the values the hardware runs, defaults included.
 
-Two caches keep repeated Gets cheap: checked requests by their wire bytes (checking
-depends only on the schema), and the encoded updates of configuration-only paths by
-running version (configuration changes only by commits). Driver state is never cached.
+Three caches keep Gets cheap: checked requests by their wire bytes (checking depends
+only on the schema), the encoded updates of configuration-only paths by running version
+and access (configuration changes only by commits), and the JSON text of configuration
+subtrees by the identity of their immutable objects, so that a Get after a commit, or
+one with state, encodes only what the commit changed plus the state (TreeWriter).
+Driver state is never cached.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from agent.gnmi.paths import to_data_path
 from agent.gnmi.pb import gnmi_pb2
 from agent.gnmi.schema_info import SchemaInfo
 from agent.gnmi.timestamps import timestamp_ns
+from agent.gnmi.tree_writer import TreeWriter
 from agent.mapping.state_tree import Selection
 from agent.northbound.capabilities import allowed_modules
 from agent.northbound.extensions import get_depth
@@ -114,6 +118,7 @@ class GetHandler:
         self._state = state
         self._clock = clock
         self._modules = {m.name: m for m in modules}
+        self._writer = TreeWriter(schema, view.holds_config_only)
         self._queries: Lru[bytes, GetQuery] = Lru(QUERY_CACHE_SIZE, budget=QUERY_CACHE_BYTES)
         self._updates: Lru[tuple[bytes, int, int, Any], list[Any]] = Lru(
             UPDATE_CACHE_SIZE, budget=UPDATE_CACHE_BYTES
@@ -233,7 +238,12 @@ class GetHandler:
             if shown is EMPTY:
                 continue
             for update in encode_updates(
-                concrete, shown, query.encoding, self._schema, prefix=query.relative_to
+                concrete,
+                shown,
+                query.encoding,
+                self._schema,
+                prefix=query.relative_to,
+                writer=self._writer,
             ):
                 if origin:
                     update.path.origin = origin

@@ -179,6 +179,11 @@ class DataView:
             self._below[key] = found
         return found
 
+    def holds_config_only(self, path: DataPath) -> bool:
+        """True when no state can be at or below the node of ``path`` (keys ignored)."""
+        info = self.info_of(path)
+        return info.config and self._below_of(info) == (True, False)
+
     def info_of(self, path: DataPath) -> NodeInfo:
         """The schema node of a path without wildcards."""
         shape = self.shape(path)
