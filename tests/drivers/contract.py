@@ -1,15 +1,24 @@
-"""The driver contract, as checks that take a Target and raise AssertionError on a breach.
+"""The driver contract, as checks that take a Target and raise AssertionError on a breach,
+and DriverContract, the test class that runs them all.
 
-test_contract.py runs them against every installed chipset; test_contract_selfcheck.py
-shows that deliberately broken drivers fail them.
+A backend runs the suite with a subclass of DriverContract naming the backend and a
+``target_factory`` fixture (class scope or wider) that builds its rigs; the suite runs
+once per chipset the backend is registered for. The checks generate configurations
+from the capabilities the backend reports (``Rig.caps``), never from the mock's, and skip
+what needs a control the backend does not offer (cabling, faults, traffic, a fake
+clock). test_contract.py runs the mock; test_contract_selfcheck.py shows that broken
+drivers fail the checks.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from random import Random
+from typing import Any, ClassVar
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from agent.drivers import (
     ApplyFailed,
@@ -27,6 +36,7 @@ from agent.drivers import (
     ValidationFailed,
     invert,
 )
+from agent.drivers.mock.controls import CablePlant, FaultInjector, PowerCycler, TrafficSource
 
 from .scenarios import one_port_intent, random_intent, violations
 from .targets import Rig, Target
@@ -40,7 +50,7 @@ def target_state(target: Target, intent: DeviceIntent) -> object:
 def check_generated_configs_are_valid(target: Target, seed: int) -> None:
     """The scenario generator only produces what the driver accepts (guards the suite)."""
     rig = target.rig()
-    intent = random_intent(target.caps, target.device(), seed)
+    intent = random_intent(rig.caps, rig.device, seed)
     report = rig.driver.validate(rig.driver.applied().diff(intent))
     assert report.ok, "\n".join(map(str, report.problems))
 
@@ -48,9 +58,8 @@ def check_generated_configs_are_valid(target: Target, seed: int) -> None:
 def check_refusals(target: Target) -> None:
     """validate lists a problem naming the entity and rule of each violation, changes
     nothing, and apply refuses the same ops without touching the hardware."""
-    device = target.device()
-    cases = violations(target.caps, device)
     rig = target.rig()
+    cases = violations(rig.caps, rig.device)
     start, applied = rig.snapshot(), rig.driver.applied()
     for case in cases:
         report = rig.driver.validate(case.ops)
@@ -76,10 +85,10 @@ def check_refusals(target: Target) -> None:
 
 def check_apply_then_inverse(target: Target, seed: int) -> None:
     """apply reaches the target state; applying the inverse restores the start exactly."""
-    device = target.device()
-    start_intent = random_intent(target.caps, device, seed)
-    end_intent = random_intent(target.caps, device, seed + 1)
-    rig = target.rig(start_intent)
+    rig = target.rig()
+    start_intent = random_intent(rig.caps, rig.device, seed)
+    end_intent = random_intent(rig.caps, rig.device, seed + 1)
+    rig.driver.reconcile(start_intent)
     start = rig.snapshot()
     ops = start_intent.diff(end_intent)
     report = rig.driver.validate(ops)
@@ -95,8 +104,8 @@ def check_apply_then_inverse(target: Target, seed: int) -> None:
 
 def _check_partial(rig: Rig, target: Target, start_intent: DeviceIntent, ops, k: int) -> None:
     reference = target.rig(start_intent)
-    for op in ops[:k]:
-        reference.hw.program(op)
+    for op in ops[:k]:  # the ops before k, programmed as they are (their batch may be invalid)
+        reference.hardware.program(op)
     assert rig.snapshot() == reference.snapshot(), (
         f"after a fault at op {k} the hardware does not hold exactly the ops before it"
     )
@@ -108,15 +117,15 @@ def _check_partial(rig: Rig, target: Target, start_intent: DeviceIntent, ops, k:
 
 def check_fault_at_op(target: Target, seed: int, pick: int) -> None:
     """A fault at op k leaves exactly ops < k applied; their inverse restores the start."""
-    device = target.device()
-    start_intent = random_intent(target.caps, device, seed)
-    ops = start_intent.diff(random_intent(target.caps, device, seed + 1))
+    rig = target.rig()
+    start_intent = random_intent(rig.caps, rig.device, seed)
+    ops = start_intent.diff(random_intent(rig.caps, rig.device, seed + 1))
     if not ops:
         return
     k = pick % len(ops)
-    rig = target.rig(start_intent)
+    rig.driver.reconcile(start_intent)
     start = rig.snapshot()
-    rig.hw.fail_operation(k)
+    rig.control(FaultInjector).fail_operation(k)
     with pytest.raises(ApplyFailed) as failed:
         rig.driver.apply(ops)
     assert failed.value.index == k
@@ -130,9 +139,9 @@ def check_fault_at_op(target: Target, seed: int, pick: int) -> None:
 
 def check_port_fault(target: Target, seed: int) -> None:
     """Operations on a failing port fail; the ops before the first one stay applied."""
-    device = target.device()
-    start_intent = random_intent(target.caps, device, seed)
-    ops = start_intent.diff(random_intent(target.caps, device, seed + 1))
+    rig = target.rig()
+    start_intent = random_intent(rig.caps, rig.device, seed)
+    ops = start_intent.diff(random_intent(rig.caps, rig.device, seed + 1))
     port_ops = [i for i, op in enumerate(ops) if isinstance(op, PortOp)]
     if not port_ops:
         return
@@ -147,15 +156,16 @@ def check_port_fault(target: Target, seed: int) -> None:
             and any(victim in c.member_ports for c in (op.before, op.after) if c is not None)
         )
     )
-    rig = target.rig(start_intent)
+    rig.driver.reconcile(start_intent)
     start = rig.snapshot()
-    rig.hw.fail_port(victim)
+    faults = rig.control(FaultInjector)
+    faults.fail_port(victim)
     with pytest.raises(ApplyFailed) as failed:
         rig.driver.apply(ops)
     assert failed.value.index == first
     assert victim in str(failed.value)
     _check_partial(rig, target, start_intent, ops, first)
-    rig.hw.clear_faults()
+    faults.clear_faults()
     rig.driver.apply(invert(ops[:first]))
     assert rig.snapshot() == start
 
@@ -163,8 +173,8 @@ def check_port_fault(target: Target, seed: int) -> None:
 def check_reconcile(target: Target, seed: int) -> None:
     """reconcile from empty equals applying the same changes one op at a time; it is
     idempotent, and it repairs a device that lost its configuration."""
-    intent = random_intent(target.caps, target.device(), seed)
     reconciled = target.rig()
+    intent = random_intent(reconciled.caps, reconciled.device, seed)
     ops = reconciled.driver.reconcile(intent)
     assert reconciled.driver.applied() == intent
     assert reconciled.driver.reconcile(intent) == (), "a second reconcile changed something"
@@ -173,7 +183,7 @@ def check_reconcile(target: Target, seed: int) -> None:
         incremental.driver.apply((op,))
     assert incremental.snapshot() == reconciled.snapshot()
     expected = reconciled.snapshot()
-    reconciled.hw.power_cycle()
+    reconciled.control(PowerCycler).power_cycle()
     if intent.ports:
         assert reconciled.snapshot() != expected, "the power cycle kept the tables"
     reconciled.driver.reconcile(intent)
@@ -181,7 +191,8 @@ def check_reconcile(target: Target, seed: int) -> None:
 
 
 def _link_up_rig(target: Target, **port_changes: object) -> Rig:
-    rig = target.rig(one_port_intent(target.caps, target.device(), **port_changes))
+    rig = target.rig()
+    rig.driver.reconcile(one_port_intent(rig.caps, rig.device, **port_changes))
     state = rig.driver.read_port_states(["p1"])["p1"]
     assert state.oper_status is OperStatus.UP, state
     return rig
@@ -191,7 +202,9 @@ def check_counters(target: Target, seed: int) -> None:
     """Counters follow the offered rates exactly under a fake clock, stop while the link is
     down, cap at line rate, police slices at their peak rate, and never go backwards."""
     rig = _link_up_rig(target)
-    hw, clock, driver = rig.hw, rig.clock, rig.driver
+    clock, driver = rig.fake_clock(), rig.driver
+    hw: Any = rig.control(TrafficSource)
+    rig.control(CablePlant)
     speed = driver.read_port_states()["p1"].speed_bps
     bps, pps = speed // 2, speed // 2 // 8000
     hw.set_traffic(
@@ -280,40 +293,43 @@ def check_counters(target: Target, seed: int) -> None:
 def check_events(target: Target) -> None:
     """Link events follow enable, cabling and loopback; device events follow reachability;
     unsubscribing stops delivery."""
-    device = target.device()
     rig = target.rig()
+    device = rig.device
+    clock = rig.fake_clock()
+    cables = rig.control(CablePlant)
+    faults = rig.control(FaultInjector)
     events: list[object] = []
     unsubscribe = rig.driver.add_event_listener(events.append)
-    rig.driver.reconcile(one_port_intent(target.caps, device))
-    now = rig.clock.now_ns()
+    rig.driver.reconcile(one_port_intent(rig.caps, device))
+    now = clock.now_ns()
 
     def link(status: OperStatus, reason: DownReason | None = None) -> LinkEvent:
-        return LinkEvent(device.name, "p1", status, rig.clock.now_ns(), reason)
+        return LinkEvent(device.name, "p1", status, clock.now_ns(), reason)
 
     assert events == [LinkEvent(device.name, "p1", OperStatus.UP, now)]
-    rig.clock.advance(1)
-    rig.hw.pull_cable("p1")
+    clock.advance(1)
+    cables.pull_cable("p1")
     assert events[-1] == link(OperStatus.DOWN, DownReason.NO_PEER)
     state = rig.driver.read_port_states(["p1"])["p1"]
     assert (state.oper_status, state.down_reason) == (OperStatus.DOWN, DownReason.NO_PEER)
-    assert state.last_change_ns == rig.clock.now_ns()
-    rig.hw.plug_cable("p1")
+    assert state.last_change_ns == clock.now_ns()
+    cables.plug_cable("p1")
     assert events[-1] == link(OperStatus.UP)
 
     port = rig.driver.applied().ports["p1"]
     disabled = dataclasses.replace(port, enabled=False)
     rig.driver.apply((PortOp(port, disabled),))
     assert events[-1] == link(OperStatus.DOWN, DownReason.ADMIN_DOWN)
-    rig.hw.pull_cable("p1")
+    cables.pull_cable("p1")
     looped = dataclasses.replace(port, loopback="mac")
     rig.driver.apply((PortOp(disabled, looped),))
     assert events[-1] == link(OperStatus.UP), "a MAC loopback needs no peer"
     rig.driver.apply((PortOp(looped, port),))
     assert events[-1] == link(OperStatus.DOWN, DownReason.NO_PEER)
-    rig.hw.plug_cable("p1")
+    cables.plug_cable("p1")
 
     count = len(events)
-    rig.hw.set_available(False)
+    faults.set_available(False)
     assert isinstance(events[count], DeviceEvent)
     assert events[count].oper_status is OperStatus.DOWN
     assert events[-1] == link(OperStatus.DOWN, DownReason.DEVICE_DOWN)
@@ -323,17 +339,17 @@ def check_events(target: Target) -> None:
     with pytest.raises(ApplyFailed) as failed:
         rig.driver.apply((PortOp(port, disabled),))
     assert failed.value.index == 0 and failed.value.device_unavailable
-    rig.hw.set_available(True)
+    faults.set_available(True)
     assert isinstance(events[-2], DeviceEvent) and events[-2].oper_status is OperStatus.UP
     assert events[-1] == link(OperStatus.UP)
 
     unsubscribe()
     count = len(events)
-    rig.hw.pull_cable("p1")
+    cables.pull_cable("p1")
     assert len(events) == count, "an unsubscribed listener still got events"
-    rig.hw.plug_cable("p1")
+    cables.plug_cable("p1")
 
-    if target.caps.dpu_modes:
+    if rig.caps.dpu_modes:
         events.clear()
         rig.driver.add_event_listener(events.append)
         rig.driver.apply((DeviceOp(device, dataclasses.replace(device, dpu_mode="nic")),))
@@ -341,7 +357,64 @@ def check_events(target: Target) -> None:
         assert statuses == [OperStatus.DOWN, OperStatus.UP], "a DPU mode change restarts"
 
 
+SEEDS = st.integers(min_value=0, max_value=2**32)
+# One class instance runs per target; the instance holds no state, so the examples do not
+# depend on which one runs them.
+_ANY_INSTANCE = [HealthCheck.differing_executors]
+PROPERTY = settings(max_examples=40, deadline=None, suppress_health_check=_ANY_INSTANCE)
+
+
+class DriverContract:
+    """The contract as tests, once per chipset ``backend`` is registered for.
+
+    Subclass it in the backend's test module, set ``backend``, and provide a fixture
+    ``target_factory`` (module scope, or class or session) returning a TargetFactory; the
+    conftest builds ``target`` from it for each registered chipset of that backend.
+    """
+
+    backend: ClassVar[str]
+
+    @PROPERTY
+    @given(seed=SEEDS)
+    def test_generated_configs_are_valid(self, target: Target, seed: int) -> None:
+        check_generated_configs_are_valid(target, seed)
+
+    def test_validate_refuses_every_chip_violation(self, target: Target) -> None:
+        check_refusals(target)
+
+    @PROPERTY
+    @given(seed=SEEDS)
+    def test_apply_then_inverse_restores_hardware(self, target: Target, seed: int) -> None:
+        check_apply_then_inverse(target, seed)
+
+    @PROPERTY
+    @given(seed=SEEDS, pick=st.integers(min_value=0, max_value=1000))
+    def test_fault_at_op_k_leaves_ops_before_k(self, target: Target, seed: int, pick: int) -> None:
+        check_fault_at_op(target, seed, pick)
+
+    @PROPERTY
+    @given(seed=SEEDS)
+    def test_failing_port_stops_apply_at_its_first_op(self, target: Target, seed: int) -> None:
+        check_port_fault(target, seed)
+
+    @PROPERTY
+    @given(seed=SEEDS)
+    def test_reconcile_from_empty_equals_incremental_applies(
+        self, target: Target, seed: int
+    ) -> None:
+        check_reconcile(target, seed)
+
+    @settings(max_examples=10, deadline=None, suppress_health_check=_ANY_INSTANCE)
+    @given(seed=SEEDS)
+    def test_counters_follow_rates_and_are_monotonic(self, target: Target, seed: int) -> None:
+        check_counters(target, seed)
+
+    def test_events_fire_on_link_and_device_changes(self, target: Target) -> None:
+        check_events(target)
+
+
 __all__ = [
+    "DriverContract",
     "check_apply_then_inverse",
     "check_counters",
     "check_events",

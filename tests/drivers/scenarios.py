@@ -19,7 +19,7 @@ from agent.drivers import (
     SliceOp,
     VfScope,
 )
-from agent.drivers.capabilities import CageGroup
+from agent.drivers.capabilities import CageGroup, InterfaceLimits
 from agent.drivers.config import BREAKOUT_MODES
 from agent.drivers.units import GBPS, parse_breakout
 
@@ -63,8 +63,14 @@ def random_device(caps: Capabilities, device: DeviceConfig, rng: Random) -> Devi
 def random_ports(
     caps: Capabilities, device: str, rng: Random, *, max_cages: int = 4
 ) -> list[PortConfig]:
-    """Ports that satisfy every rule of ``caps``, chosen at random."""
+    """Ports that satisfy every rule of ``caps``, chosen at random.
+
+    When the backend reported host interfaces, each port names one of its own and keeps
+    to that interface's limits as well.
+    """
     option = rng.choice(caps.port_options) if caps.port_options else None
+    interfaces = list(caps.interfaces)
+    rng.shuffle(interfaces)
     last_index = option.ports if option else caps.port_count
     speed_cap = option.max_speed_bps if option else max(caps.speeds_bps)
     # A small pool of cages (the first few and the last) so that two intents drawn for the
@@ -88,6 +94,11 @@ def random_ports(
             speed = parsed.channel_bps
             channels = sorted(rng.sample(range(parsed.channels), rng.randint(1, parsed.channels)))
         for channel in channels:
+            if caps.interfaces and not interfaces:
+                break
+            limits = interfaces.pop() if caps.interfaces else None
+            if limits is not None and limits.speeds_bps and speed not in limits.speeds_bps:
+                continue
             rule = caps.fec_rule(speed)
             assert rule is not None
             enabled = rng.random() < 0.85
@@ -112,14 +123,25 @@ def random_ports(
                     enabled=enabled,
                     speed_bps=speed,
                     fec=rng.choice((*rule.modes, "auto")),
-                    mtu=rng.choice((caps.mtu_min, 1514, 9000, caps.mtu_max)),
+                    mtu=rng.choice(_mtus(caps, limits)),
                     breakout=mode,
                     loopback=rng.choice(("none",) * 6 + ("mac", "phy")),
-                    num_vfs=vfs,
+                    num_vfs=vfs
+                    if limits is None or limits.max_vfs is None
+                    else min(vfs, limits.max_vfs),
                     lag_group=lag,
+                    interface_name=None if limits is None else limits.name,
                 )
             )
     return ports
+
+
+def _mtus(caps: Capabilities, limits: InterfaceLimits | None) -> tuple[int, ...]:
+    """MTUs worth trying: both ends of the allowed range and two common sizes in it."""
+    low, high = caps.mtu_min, caps.mtu_max
+    if limits is not None:
+        low, high = max(low, limits.mtu_min), min(high, limits.mtu_max)
+    return tuple(mtu for mtu in (low, 1514, 9000, high) if low <= mtu <= high)
 
 
 def random_slices(
@@ -127,7 +149,9 @@ def random_slices(
 ) -> list[SliceConfig]:
     """Slices over ``ports`` whose guaranteed rates fit every port's speed."""
     budget = {port.name: port.speed_bps for port in ports}
-    slices = []
+    slices: list[SliceConfig] = []
+    if not ports:
+        return slices
     vlans = rng.sample(range(1, 4095), max_slices)
     for number in range(rng.randint(0, max_slices)):
         chosen = rng.sample(ports, rng.randint(1, min(3, len(ports))))

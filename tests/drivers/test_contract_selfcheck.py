@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -9,19 +10,21 @@ import pytest
 
 from agent.clock import Clock
 from agent.drivers import DeviceConfig, DeviceIntent, Driver, Op, ValidationReport
-from agent.drivers.capabilities import Capabilities
+from agent.drivers.capabilities import Capabilities, InterfaceLimits
 from agent.drivers.checks import COMMON_CHECKS, Check
 from agent.drivers.checks.ports import check_port_mtu
 from agent.drivers.chip_driver import ChipDriver
 from agent.drivers.config import SliceConfig
 from agent.drivers.errors import HardwareFault
+from agent.drivers.fec import fec_rules
 from agent.drivers.mock import MockHardware
 from agent.drivers.mock.slice_tables import SliceTables
 from agent.drivers.state import DownReason, OperStatus
 from agent.drivers.tofino.profiles import TOFINO2
 
 from . import contract
-from .targets import Target
+from .scenarios import random_intent
+from .targets import Target, driver_rig
 
 SEEDS = range(12)
 
@@ -42,7 +45,7 @@ class BrokenFactory:
 
 def broken(**parts: object) -> Target:
     factory = BrokenFactory(TOFINO2, **parts)  # type: ignore[arg-type]
-    return Target("broken", TOFINO2.chipset, "mock", factory, TOFINO2)
+    return Target("broken", TOFINO2.chipset, "mock", TOFINO2, driver_rig(factory))
 
 
 def fails_for_some_seed(check: Callable[[Target, int], None], target: Target) -> bool:
@@ -119,6 +122,19 @@ class DryRunIsNotDryDriver(ChipDriver):
         return report
 
 
+class NarrowHardware(MockHardware):
+    """Reports less than its chip profile, as a real backend that probed its device does:
+    four host interfaces, MTUs up to 1500 and only the two slowest speeds."""
+
+    def capabilities(self) -> Capabilities:
+        profile = super().capabilities()
+        slow = profile.speeds_bps[:2]
+        interfaces = tuple(InterfaceLimits(f"eth{i}", 68, 1500, speeds_bps=slow) for i in range(4))
+        return dataclasses.replace(
+            profile, mtu_max=1500, speeds_bps=slow, fec=fec_rules(slow), interfaces=interfaces
+        )
+
+
 class TrustingReconcileDriver(ChipDriver):
     """reconcile trusts its own memory instead of reading the hardware back."""
 
@@ -168,6 +184,20 @@ def test_a_missing_chip_rule_fails_refusals() -> None:
 def test_a_reconcile_that_does_not_read_back_fails_reconcile() -> None:
     target = broken(driver=TrustingReconcileDriver)
     assert fails_for_some_seed(contract.check_reconcile, target)
+
+
+def test_the_checks_hold_the_driver_to_what_its_backend_reports() -> None:
+    narrow = broken(hardware=NarrowHardware)
+    rig = narrow.rig()
+    assert rig.caps.mtu_max == 1500 and rig.caps.interface("eth0") is not None
+    for seed in SEEDS:
+        contract.check_generated_configs_are_valid(narrow, seed)
+        contract.check_apply_then_inverse(narrow, seed)
+    contract.check_refusals(narrow)
+    from_profile = [random_intent(TOFINO2, rig.device, seed) for seed in SEEDS]
+    assert any(not rig.driver.validate(rig.driver.applied().diff(i)).ok for i in from_profile)
+    generated = random_intent(rig.caps, rig.device, 0)
+    assert {p.interface_name for p in generated.ports.values()} <= {"eth0", "eth1", "eth2", "eth3"}
 
 
 def test_stuck_counters_fail_the_counter_check() -> None:

@@ -7,7 +7,8 @@ fields into configuration leaves, and the datastore finds the operation that cha
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import dataclasses
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,8 @@ from agent.clock import FakeClock
 from agent.datastore.datastore import Datastore
 from agent.datastore.edits import Edit
 from agent.datastore.errors import DatastoreError, ErrorKind
+from agent.drivers import DeviceConfig, PortConfig, SliceConfig
+from agent.mapping.provenance import DEVICE_LEAVES, PORT_LEAVES, SLICE_LEAVES
 from agent.schema.engine import SchemaEngine
 from tests.datastore.harness import build, hw
 
@@ -132,3 +135,12 @@ def test_validate_only_attributes_the_same_way(ds: Datastore) -> None:
         )
     assert err.value.op_index == 0
     assert err.value.message.startswith("/ports/port[name=tor-tf1/4]/config/speed: ")
+
+
+@pytest.mark.parametrize(
+    ("config", "leaves"),
+    [(DeviceConfig, DEVICE_LEAVES), (PortConfig, PORT_LEAVES), (SliceConfig, SLICE_LEAVES)],
+)
+def test_every_config_field_has_its_leaf(config: type, leaves: Mapping[str, str]) -> None:
+    fields = {field.name for field in dataclasses.fields(config)} - {"members"}
+    assert fields == set(leaves), "a driver value field the provenance cannot trace back"

@@ -6,6 +6,7 @@ from agent.drivers.mock.controls import (
     CablePlant,
     FaultInjector,
     HwSnapshotSource,
+    PowerCycler,
     Simulator,
     TrafficSource,
 )
@@ -22,6 +23,7 @@ __all__ = [
     "HwSnapshotSource",
     "MockBackendProvider",
     "MockHardware",
+    "PowerCycler",
     "PortTraffic",
     "Simulator",
     "SliceTraffic",

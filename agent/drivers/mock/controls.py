@@ -51,9 +51,14 @@ class TrafficSource(Protocol):
 
 
 @runtime_checkable
-class Simulator(HwSnapshotSource, FaultInjector, CablePlant, TrafficSource, Protocol):
-    """Every control, plus direct programming and power cycling."""
-
-    def program(self, op: Op) -> None: ...
+class PowerCycler(Protocol):
+    """Reboots the device: it comes back with its configuration lost."""
 
     def power_cycle(self) -> None: ...
+
+
+@runtime_checkable
+class Simulator(HwSnapshotSource, FaultInjector, CablePlant, TrafficSource, PowerCycler, Protocol):
+    """Every control, plus direct programming."""
+
+    def program(self, op: Op) -> None: ...
