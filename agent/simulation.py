@@ -27,17 +27,18 @@ def offer_demo_traffic(drivers: Mapping[str, Driver], intents: Mapping[str, Devi
         if not isinstance(backend, TrafficSource) or intent is None:
             continue
         for port in intent.ports.values():
-            bps = int(port.speed_bps * _share(port.name))
+            bps = int(port.speed_bps * demo_share(port.name))
             backend.set_traffic(port.name, bps=bps, pps=_pps(bps))
             ports += 1
         for slice_ in intent.slices.values():
-            bps = slice_.min_rate_bps or int(1e9 * _share(slice_.name))
+            bps = slice_.min_rate_bps or int(1e9 * demo_share(slice_.name))
             backend.set_slice_traffic(slice_.name, bps=bps, pps=_pps(bps))
     return ports
 
 
-def _share(name: str) -> float:
-    """A fixed fraction in [0.10, 0.40) derived from ``name``."""
+def demo_share(name: str) -> float:
+    """The fraction of its line rate offered to port or slice ``name``: fixed, in
+    [0.10, 0.40)."""
     return 0.10 + (zlib.crc32(name.encode()) % 300) / 1000
 
 
