@@ -163,24 +163,38 @@ class TreeWriter:
                 out.append(text)
                 return
         start = len(out)
-        out.append("{")
+        members = plan.members
+        separator = "{"
         for member, child in value.items():
-            found = plan.members.get(member)
+            found = members.get(member)
             if found is None:
                 found = self._member(plan, member, outermost)
-            if plan.collides or found is None:
-                del out[start:]
-                out.append(self._generic(plan.path, value, plan.module, plan.ietf, outermost))
-                return
+                if found is None:
+                    break
+            if plan.collides:
+                break
             name, child_plan = found
-            out.append(name if len(out) == start + 1 else "," + name)
-            self._write(child_plan, child, out)
-        out.append("}")
-        if cache is not None:
-            text = "".join(out[start:])
-            del out[start:]
-            out.append(text)
-            cache.put(value, text)
+            write = child_plan.write
+            if write is not None and type(child) is not dict:
+                text = write(child)
+                if text is None:
+                    text = self._generic(child_plan.path, child, child_plan.module, plan.ietf)
+                out.append(separator + name + text)
+            else:
+                out.append(separator + name)
+                self._write(child_plan, child, out)
+            separator = ","
+        else:
+            out.append("}" if separator == "," else "{}")
+            if cache is not None:
+                text = "".join(out[start:])
+                del out[start:]
+                out.append(text)
+                cache.put(value, text)
+            return
+        # a member the schema does not know, or two that write one name
+        del out[start:]
+        out.append(self._generic(plan.path, value, plan.module, plan.ietf, outermost))
 
     def _generic(
         self,
@@ -278,6 +292,8 @@ def _wide_writer(low: int, high: int, ietf: bool) -> LeafWriter:
         if type(value) is str:
             if not value.isascii() or not value.isdigit():
                 return None  # signs, spaces: the generic encoder decides
+            if len(value) < 19 and (value[0] != "0" or len(value) == 1):
+                return f'"{value}"' if ietf else value  # canonical and in range already
             number = int(value)
         elif type(value) is int:
             number = value
