@@ -292,7 +292,9 @@ def build_agent(
     live = LiveDrivers(pool)
     usage = LiveUsage()
     state = StateReader(live, usage=usage)
-    telemetry = TelemetryService(datastore, live, schema.nav, clock, reader=state, timer=timer)
+    telemetry = TelemetryService(
+        datastore, live, schema.nav, clock, reader=state, timer=timer, limits=settings.telemetry
+    )
     audit = AuditLog.in_state_dir(
         state_dir, max_bytes=settings.audit.max_bytes, keep=settings.audit.keep, clock=clock
     )

@@ -63,6 +63,10 @@ Example (every key shown with its default)::
     [metrics]                          # Prometheus (docs/deploy.md#metrics)
     listen = ""                        # HOST:PORT serves /metrics there; empty: off
     counters = false                   # also per port and per slice counters
+
+    [telemetry]                        # Subscribe (docs/telemetry.md)
+    bundling = "sample"                # per Notification: "leaf", "container" or "sample"
+    max_updates_per_notification = 256
 """
 
 from __future__ import annotations
@@ -74,6 +78,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, TypeVar
+
+from agent.telemetry.limits import Bundling, TelemetryLimits
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 9339
@@ -245,6 +251,7 @@ class Settings:
     login_throttle: LoginThrottleSettings = field(default_factory=LoginThrottleSettings)
     netconf: NetconfSettings = field(default_factory=NetconfSettings)
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
+    telemetry: TelemetryLimits = field(default_factory=TelemetryLimits)
 
     @property
     def users_file(self) -> Path:
@@ -288,6 +295,7 @@ def settings_from_mapping(data: Mapping[str, Any], *, base_dir: Path) -> Setting
     throttle_table = top.table("login_throttle")
     netconf_table = top.table("netconf")
     metrics_table = top.table("metrics")
+    telemetry_table = top.table("telemetry")
     defaults = Settings()
     listen_text = top.get("listen", str, None)
     settings = Settings(
@@ -343,6 +351,7 @@ def settings_from_mapping(data: Mapping[str, Any], *, base_dir: Path) -> Setting
             listen=_optional_listen(metrics_table, "listen"),
             counters=metrics_table.get("counters", bool, False),
         ),
+        telemetry=_telemetry_limits(telemetry_table),
     )
     tables = (
         top,
@@ -354,6 +363,7 @@ def settings_from_mapping(data: Mapping[str, Any], *, base_dir: Path) -> Setting
         throttle_table,
         netconf_table,
         metrics_table,
+        telemetry_table,
     )
     for table in tables:
         table.refuse_unknown()
@@ -372,6 +382,20 @@ def _netconf_settings(table: _Table) -> NetconfSettings:
         max_sessions=table.positive_int("max_sessions", defaults.max_sessions),
         max_sessions_per_user=table.positive_int(
             "max_sessions_per_user", defaults.max_sessions_per_user
+        ),
+    )
+
+
+def _telemetry_limits(table: _Table) -> TelemetryLimits:
+    defaults = TelemetryLimits()
+    bundling = table.get("bundling", str, defaults.bundling.value)
+    names = [b.value for b in Bundling]
+    if bundling not in names:
+        raise ConfigError(f"telemetry.bundling {bundling!r}: use one of {', '.join(names)}")
+    return TelemetryLimits(
+        bundling=Bundling(bundling),
+        max_updates_per_notification=table.positive_int(
+            "max_updates_per_notification", defaults.max_updates_per_notification
         ),
     )
 
