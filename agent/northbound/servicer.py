@@ -45,11 +45,10 @@ MAX_STATUS_CHARS = 4096
 
 
 class SubscribeHandler(Protocol):
-    """Serves one Subscribe RPC for an authenticated user (provided by telemetry)."""
+    """Serves one Subscribe RPC for an authenticated user (provided by telemetry),
+    writing its responses with ``context.write``."""
 
-    def __call__(
-        self, requests: AsyncIterator[Any], context: Any, user: User
-    ) -> AsyncIterator[Any]: ...
+    async def __call__(self, requests: AsyncIterator[Any], context: Any, user: User) -> None: ...
 
 
 class GnmiServicer(gnmi_pb2_grpc.gNMIServicer):  # type: ignore[misc]
@@ -142,15 +141,16 @@ class GnmiServicer(gnmi_pb2_grpc.gNMIServicer):  # type: ignore[misc]
 
     async def Subscribe(  # noqa: N802
         self, request_iterator: AsyncIterator[Any], context: Any
-    ) -> AsyncIterator[Any]:
+    ) -> None:
+        """Responses are written by the handler (``context.write``): a coroutine, not a
+        generator, so the interceptors add nothing per message."""
         user = await self._reader(SUBSCRIBE, context)
         if self._subscribe is None:
             await self._abort(
                 context, GnmiError.unimplemented("Subscribe is not available on this agent")
             )
         assert self._subscribe is not None
-        async for response in self._subscribe(request_iterator, context, user):
-            yield response
+        await self._subscribe(request_iterator, context, user)
 
     async def _in_worker(self, user: User, context: Any, work: Callable[[], Any]) -> Any:
         """``work()`` in a request worker, within the call's deadline and our budget."""

@@ -14,6 +14,11 @@ highest removed node. ``duplicates`` says how many values of that leaf were coal
 away.
 JSON and JSON_IETF carry each leaf as a scalar JSON value, PROTO as a scalar TypedValue.
 
+Responses are written as bytes (``context.write``; the servicer is registered with a
+pass-through serializer, ``agent.northbound.server.add_gnmi_servicer``): a sample that
+several sessions share (``agent.telemetry.model.Shared``) is encoded once for all of
+them, so a session's own work is writing bytes.
+
 A client that stops reading costs nothing but its own queue: the writer waits on gRPC
 flow control while the session coalesces.
 
@@ -27,7 +32,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from types import MappingProxyType
 from typing import Any, Final
 
@@ -36,15 +41,20 @@ import grpc
 from agent.clock import Clock
 from agent.gnmi.encoding import Encoding, parse_encoding
 from agent.gnmi.errors import GnmiError
-from agent.gnmi.json_value import dump_json
 from agent.gnmi.paths import to_data_path
-from agent.gnmi.pb import PathMsg, TypedValueMsg, gnmi_pb2
-from agent.gnmi.scalars import leaf_typed_value, untyped_typed_value
 from agent.gnmi.timestamps import timestamp_ns
-from agent.gnmi.tree_codec import json_leaf
+from agent.gnmi.typed_values import ValueEncoder, value_encoder
+from agent.gnmi.wire import (
+    SYNC_RESPONSE,
+    LeafUpdate,
+    leaf_path,
+    notification,
+    path_elems,
+    path_message,
+    with_duplicates,
+)
 from agent.northbound.capabilities import allowed_modules
 from agent.northbound.extensions import check_subscribe
-from agent.schema.leaf_types import SIGNED_INTS, UNSIGNED_INTS, BaseType, LeafType
 from agent.schema.library import ModuleInfo
 from agent.schema.nav import NodeInfo, SchemaNavigator
 from agent.schema.path import DataPath, PathElem
@@ -59,6 +69,7 @@ from agent.telemetry import (
     ListMode,
     Session,
     SessionEnded,
+    Shared,
     StreamMode,
     SubscribeSpec,
     Subscription,
@@ -81,16 +92,13 @@ CODES: Final = MappingProxyType(
 """How a refused or ended subscription ends the RPC."""
 _CACHE_LIMIT: Final = 65536
 
-Setter = Callable[[TypedValueMsg, Any], None]
-
 
 class SubscribeHandler:
     """Serves Subscribe RPCs from a TelemetryService.
 
-    The servicer delegates with ``async for r in handler.subscribe(requests, context):
-    yield r`` (or calls the handler itself with the authenticated user, whose name then
-    counts against the per-client cap; without one the peer address does). ``sessions``
-    ends the streams of users who are no longer current.
+    The servicer delegates with ``await handler(requests, context, user)``; the handler
+    writes the responses. ``sessions`` ends the streams of users who are no longer
+    current; ``scopes`` gives each user's view and fair share.
     """
 
     def __init__(
@@ -106,30 +114,20 @@ class SubscribeHandler:
         self._telemetry = telemetry
         self._clock = clock
         self._modules = {m.name: m for m in modules}
+        self._values = ValueEncoders(telemetry.nav)
         self._sessions = sessions
         self._scopes = scopes
 
-    def __call__(
+    async def __call__(
         self, requests: AsyncIterator[Any], context: Any, user: User | None = None
-    ) -> AsyncIterator[Any]:
-        name = None if user is None else user.name
-        return self.subscribe(requests, context, client=name, user=user)
-
-    async def subscribe(
-        self,
-        request_iterator: AsyncIterator[Any],
-        context: Any,
-        *,
-        client: str | None = None,
-        user: User | None = None,
-    ) -> AsyncIterator[Any]:
-        """The responses of one Subscribe RPC; ends the RPC with a status on error.
-
-        ``user`` (the authenticated caller) is watched by the session guard, if any.
-        """
-        requests = aiter(request_iterator)
+    ) -> None:
+        """Serves one Subscribe RPC, writing its responses with ``context.write``; ends
+        the RPC with a status on error. ``user`` (the authenticated caller) names the
+        client for the per-client cap (else the peer address does) and is watched by the
+        session guard, if any."""
+        stream = aiter(requests)
         try:
-            first = await anext(requests)
+            first = await anext(stream)
         except StopAsyncIteration:
             await _abort(context, grpc.StatusCode.INVALID_ARGUMENT, _NO_LIST)
             return
@@ -138,9 +136,8 @@ class SubscribeHandler:
             view_of, share = (
                 self._scopes.of(user) if self._scopes is not None and user else (None, None)
             )
-            session = await self._telemetry.open(
-                spec, client or _peer_host(context), view_of=view_of, share=share
-            )
+            client = user.name if user is not None else _peer_host(context)
+            session = await self._telemetry.open(spec, client, view_of=view_of, share=share)
         except GnmiError as err:
             await _abort(context, err.code, err.message)
             return
@@ -150,7 +147,8 @@ class SubscribeHandler:
         _on_done(context, session.close)
         revoked: list[Ending] = []
         unwatch = self._watch(user, session, revoked, context)
-        reader = asyncio.create_task(self._read_rest(requests, session))
+        reader = asyncio.create_task(self._read_rest(stream, session))
+        write = context.write
         try:
             while not revoked:
                 try:
@@ -162,7 +160,7 @@ class SubscribeHandler:
                 for response in encoder.responses(batch):
                     if revoked:
                         break
-                    yield response
+                    await write(response)
             if revoked:
                 await _abort(context, revoked[0].code, revoked[0].message)
         finally:
@@ -226,7 +224,7 @@ class SubscribeHandler:
         )
         encoder = ResponseEncoder(
             Encoding(encoding),
-            self._telemetry.nav,
+            self._values,
             target=prefix.target if prefix is not None else "",
             origins=origins,
             bundling=self._telemetry.limits.bundling,
@@ -269,32 +267,73 @@ _NO_LIST: Final = (
 )
 
 
+class ValueEncoders:
+    """Value encoders by schema node, leaf and encoding, shared by every Subscribe RPC."""
+
+    def __init__(self, nav: SchemaNavigator) -> None:
+        self._nav = nav
+        self._found: dict[tuple[int, str, int], ValueEncoder] = {}
+
+    def of(self, info: NodeInfo, leaf: str, encoding: int) -> ValueEncoder:
+        key = (id(info.node), leaf, encoding)
+        found = self._found.get(key)
+        if found is None:
+            child = self._nav.child(info, leaf)
+            leaf_type = child.leaf_type if child is not None else None
+            where = DataPath.root().child(info.name).child(leaf)
+            found = self._found[key] = value_encoder(leaf_type, encoding, where)
+        return found
+
+
+class _Leaf:
+    """One leaf of one container: its Update's path, value encoder and latest Update."""
+
+    __slots__ = ("encoder", "update", "updates", "value")
+
+    def __init__(self, updates: LeafUpdate, encoder: ValueEncoder) -> None:
+        self.updates = updates
+        self.encoder = encoder
+        self.value: Any = _NOTHING
+        self.update = b""
+
+    def encode(self, value: Any) -> bytes:
+        """The Update for ``value`` (the latest one again when the value is the same)."""
+        if value == self.value and type(value) is type(self.value):
+            return self.update
+        encoder = self.encoder
+        if encoder.varint_field and type(value) is int and encoder.low <= value <= encoder.high:
+            update = self.updates.varint_update(encoder.varint_field, value)
+        else:
+            update = self.updates.update(encoder.encode(value))
+        self.value, self.update = value, update
+        return update
+
+
 class _Piece:
-    """How to encode one container's leaves below a bundle prefix: the serialized
-    Updates (paths only) and a value setter per leaf, in the order of ``keys``."""
+    """A container's leaves in one encoding below one prefix depth (kept in the cache
+    group's memo, so every RPC encoding alike shares it)."""
 
-    __slots__ = ("keys", "setters", "skeleton", "uint")
+    __slots__ = ("container", "info", "leaves")
 
-    def __init__(self, keys: tuple[str, ...], skeleton: bytes, setters: list[Setter]) -> None:
-        self.keys = keys
-        self.skeleton = skeleton
-        self.setters = setters
-        self.uint = all(s is _set_uint for s in setters)
+    def __init__(self, container: bytes, info: NodeInfo) -> None:
+        self.container = container  # the elem fields of the container below the prefix
+        self.info = info
+        self.leaves: dict[str, _Leaf] = {}
 
 
 class ResponseEncoder:
-    """Turns a session's batches into SubscribeResponses for one RPC.
+    """Turns a session's batches into serialized SubscribeResponses for one RPC.
 
-    A Notification's skeleton (prefix and leaf paths) is serialized once per container
-    and leaf set and parsed back for each message; only timestamps and values are set
-    per message. Consecutive containers with the same timestamp are bundled as
-    ``bundling`` allows.
+    A container's leaf paths are encoded once (per encoding and prefix depth, shared by
+    every RPC); per message only values that changed and the timestamp are encoded.
+    A Shared group is encoded once for all RPCs with equal encoders (``key``).
+    Consecutive containers with the same timestamp are bundled as ``bundling`` allows.
     """
 
     def __init__(
         self,
         encoding: Encoding,
-        nav: SchemaNavigator,
+        values: ValueEncoders,
         *,
         target: str,
         origins: Sequence[str],
@@ -303,42 +342,66 @@ class ResponseEncoder:
         compact_paths: bool = False,
         fallback_ns: Callable[[], int],
     ) -> None:
-        self._encoding = encoding
-        self._nav = nav
+        self._encoding = int(encoding)
+        self._values = values
         self._target = target
         self._origins = tuple(origins)
         self._bundling = bundling
         self._compact = compact_paths
         self._max = 1 if bundling is Bundling.LEAF else max(1, max_updates)
         self._fallback_ns = fallback_ns
-        self._pieces: dict[tuple[object, int, int], _Piece] = {}
         self._prefixes: dict[tuple[tuple[PathElem, ...], int], bytes] = {}
-        self._setters: dict[tuple[int, str], Setter] = {}
+        self.key = (self._encoding, target, bundling, self._max, compact_paths)
+        """Encoders with equal keys (and equal origins) make the same bytes."""
 
-    def responses(self, batch: Batch) -> Iterator[Any]:
-        bundle: list[tuple[Update, Mapping[str, Any]]] = []
-        key: tuple[int, int, tuple[PathElem, ...]] | None = None
-        count = 0
-        for item in batch.items:
-            if isinstance(item, Delete):
-                if bundle:
-                    yield self._notification(bundle)
-                    bundle, count = [], 0
-                yield self._delete(item)
+    def responses(self, batch: Batch) -> Iterator[bytes]:
+        """The messages of one batch, in order, then sync_response if it carries one."""
+        run: list[Update] = []
+        for entry in batch.entries:
+            if isinstance(entry, Update):
+                run.append(entry)
                 continue
-            here = (item.timestamp_ns, item.tag, self._base(item))  # what may share a message
-            for values in self._chunks(item.values):
-                size = len(values)
-                if bundle and (here != key or count + size > self._max):
-                    yield self._notification(bundle)
-                    bundle, count = [], 0
-                bundle.append((item, values))
-                key = here
-                count += size
-        if bundle:
-            yield self._notification(bundle)
+            if run:
+                yield from self._encode(run)
+                run = []
+            if isinstance(entry, Shared):
+                yield from self._shared(entry)
+            else:
+                yield self._delete(entry)
+        if run:
+            yield from self._encode(run)
         if batch.sync:
-            yield gnmi_pb2.SubscribeResponse(sync_response=True)
+            yield SYNC_RESPONSE
+
+    def _shared(self, shared: Shared) -> list[bytes]:
+        tag = shared.items[0].tag if shared.items else 0
+        key = (self.key, self._origin(tag))
+        found: list[bytes] | None = shared.encoded.get(key)
+        if found is None:
+            found = shared.encoded[key] = self._encode(shared.items)
+        return found
+
+    def _encode(self, items: Sequence[Update]) -> list[bytes]:
+        out: list[bytes] = []
+        bundle: list[bytes] = []
+        first: Update | None = None
+        key: tuple[int, int, tuple[PathElem, ...]] | None = None
+        limit = self._max
+        for item in items:
+            base = self._base(item)
+            here = (item.timestamp_ns, item.tag, base)  # what may share a message
+            updates = self._updates(item, base)
+            for start in range(0, len(updates), limit):
+                chunk = updates[start : start + limit] if len(updates) > limit else updates
+                if bundle and (here != key or len(bundle) + len(chunk) > limit):
+                    out.append(self._message(first, bundle))
+                    bundle = []
+                if not bundle:
+                    first, key = item, here
+                bundle += chunk
+        if bundle:
+            out.append(self._message(first, bundle))
+        return out
 
     def _base(self, item: Update) -> tuple[PathElem, ...]:
         """The prefix path of the Notification that can carry ``item``; with full paths
@@ -347,51 +410,45 @@ class ResponseEncoder:
             return item.path.elems[:1]
         return item.path.elems
 
-    def _prefix_depth(self, base: tuple[PathElem, ...]) -> int:
-        return len(base) if self._compact else 0
-
-    def _chunks(self, values: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
-        if len(values) <= self._max:
-            yield values
-            return
-        leaves = list(values.items())
-        for start in range(0, len(leaves), self._max):
-            yield dict(leaves[start : start + self._max])
-
-    def _notification(self, bundle: list[tuple[Update, Mapping[str, Any]]]) -> Any:
-        first = bundle[0][0]
+    def _message(self, first: Update | None, updates: list[bytes]) -> bytes:
+        assert first is not None
         base = self._base(first)
-        depth = self._prefix_depth(base)
-        skeleton = [self._prefix(base[:depth], first.tag)]
-        pieces = []
-        for item, values in bundle:
-            piece = self._piece(item, values, depth)
-            skeleton.append(piece.skeleton)
-            pieces.append(piece)
-        response = gnmi_pb2.SubscribeResponse()
-        notification = response.update
-        notification.MergeFromString(b"".join(skeleton))
-        notification.timestamp = first.timestamp_ns or self._fallback_ns()
-        updates = iter(notification.update)
-        for (_, values), piece in zip(bundle, pieces, strict=True):
-            # the values come first: zip stops on them without taking another update
-            if piece.uint:
-                for value, update in zip(values.values(), updates, strict=False):
-                    update.val.uint_val = int(value)
-            else:
-                for value, setter, update in zip(
-                    values.values(), piece.setters, updates, strict=False
-                ):
-                    setter(update.val, value)
-        index = 0
-        for (item, _), piece in zip(bundle, pieces, strict=True):
-            duplicates = item.duplicates
-            if duplicates:
-                for offset, leaf in enumerate(piece.keys):
-                    if leaf in duplicates:
-                        notification.update[index + offset].duplicates = duplicates[leaf]
-            index += len(piece.keys)
-        return response
+        prefix = self._prefix(base if self._compact else (), first.tag)
+        return notification(first.timestamp_ns or self._fallback_ns(), prefix, updates)
+
+    def _updates(self, item: Update, base: tuple[PathElem, ...]) -> list[bytes]:
+        """The item's Updates (with their duplicates counts), in the order of its values."""
+        depth = len(base) if self._compact else 0
+        piece = self._piece(item, depth)
+        leaves = piece.leaves
+        out: list[bytes] = []
+        for name, value in item.values.items():
+            leaf = leaves.get(name)
+            if leaf is None:
+                leaf = leaves[name] = self._leaf(piece, name)
+            out.append(leaf.encode(value))
+        duplicates = item.duplicates
+        if duplicates:
+            for index, name in enumerate(item.values):
+                count = duplicates.get(name)
+                if count:
+                    out[index] = with_duplicates(out[index], count)
+        return out
+
+    def _piece(self, item: Update, depth: int) -> _Piece:
+        memo = getattr(item.anchor, "memo", None)
+        key = (_PIECE, self._encoding, depth)
+        found: _Piece | None = memo.get(key) if memo is not None else None
+        if found is None or found.info is not item.info:
+            elems = path_elems((e.name, e.keys) for e in item.path.elems[depth:])
+            found = _Piece(elems, item.info)
+            if memo is not None:
+                memo[key] = found
+        return found
+
+    def _leaf(self, piece: _Piece, name: str) -> _Leaf:
+        encoder = self._values.of(piece.info, name, self._encoding)
+        return _Leaf(LeafUpdate(leaf_path(piece.container, name)), encoder)
 
     def _prefix(self, base: tuple[PathElem, ...], tag: int) -> bytes:
         key = (base, tag)
@@ -399,166 +456,22 @@ class ResponseEncoder:
         if found is None:
             if len(self._prefixes) >= _CACHE_LIMIT:
                 self._prefixes.clear()
-            prefix = _path_msg(DataPath(base), origin=self._origin(tag), target=self._target)
-            found = gnmi_pb2.Notification(prefix=prefix).SerializeToString()
+            elems = path_elems((e.name, e.keys) for e in base)
+            found = path_message(elems, origin=self._origin(tag), target=self._target)
             self._prefixes[key] = found
         return found
 
-    def _piece(self, item: Update, values: Mapping[str, Any], depth: int) -> _Piece:
-        keys = tuple(values)
-        piece_key = (item.anchor, item.tag, depth)
-        found = self._pieces.get(piece_key)
-        if found is None or found.keys != keys:
-            below = DataPath(item.path.elems[depth:])
-            skeleton = gnmi_pb2.Notification()
-            for leaf in keys:
-                path = skeleton.update.add().path
-                for elem in below.elems:
-                    path.elem.add(name=elem.name, key=dict(elem.keys))
-                path.elem.add(name=leaf)
-            setters = [self._setter(item.info, leaf) for leaf in keys]
-            found = _Piece(keys, skeleton.SerializeToString(), setters)
-            if len(self._pieces) >= _CACHE_LIMIT:
-                self._pieces.clear()
-            self._pieces[piece_key] = found
-        return found
-
-    def _delete(self, item: Delete) -> Any:
-        response = gnmi_pb2.SubscribeResponse()
-        notification = response.update
-        notification.timestamp = item.timestamp_ns or self._fallback_ns()
-        notification.prefix.origin = self._origin(item.tag)
-        notification.prefix.target = self._target
-        notification.delete.append(_path_msg(item.path))
-        return response
+    def _delete(self, item: Delete) -> bytes:
+        deleted = path_message(path_elems((e.name, e.keys) for e in item.path.elems))
+        prefix = path_message(origin=self._origin(item.tag), target=self._target)
+        return notification(item.timestamp_ns or self._fallback_ns(), prefix, deletes=[deleted])
 
     def _origin(self, tag: int) -> str:
         return self._origins[tag] if 0 <= tag < len(self._origins) else ""
 
-    def _setter(self, info: NodeInfo, leaf: str) -> Setter:
-        key = (id(info.node), leaf)
-        found = self._setters.get(key)
-        if found is None:
-            child = self._nav.child(info, leaf)
-            leaf_type = child.leaf_type if child is not None else None
-            where = DataPath.root().child(info.name).child(leaf)
-            found = self._setters[key] = value_setter(leaf_type, self._encoding, where)
-        return found
 
-
-def value_setter(leaf: LeafType | None, encoding: Encoding, where: DataPath) -> Setter:
-    """A function that writes a leaf's RFC 7951 value into a TypedValue in ``encoding``.
-
-    Common scalar types take a short path; everything else goes through the wire
-    layer's general leaf conversions, so the results are the same as Get's.
-    """
-    if leaf is None:
-        return _untyped(encoding, where)
-    base = leaf.base
-    if not leaf.is_list:
-        if encoding is Encoding.PROTO:
-            if base in UNSIGNED_INTS:
-                return _set_uint
-            if base in SIGNED_INTS:
-                return _set_int
-            if base is BaseType.BOOLEAN:
-                return _set_bool
-            if base in (BaseType.STRING, BaseType.ENUMERATION):
-                return _set_string
-        elif base in SIGNED_INTS or base in UNSIGNED_INTS:
-            wide = base in (BaseType.INT64, BaseType.UINT64)
-            if encoding is Encoding.JSON_IETF and wide:
-                return _set_ietf_wide
-            return _set_json_int if encoding is Encoding.JSON else _set_ietf_int
-        elif base is BaseType.BOOLEAN:
-            return _set_json_bool if encoding is Encoding.JSON else _set_ietf_bool
-    return _general(leaf, encoding, where)
-
-
-def _set_uint(typed: TypedValueMsg, value: Any) -> None:
-    typed.uint_val = int(value)
-
-
-def _set_int(typed: TypedValueMsg, value: Any) -> None:
-    typed.int_val = int(value)
-
-
-def _set_bool(typed: TypedValueMsg, value: Any) -> None:
-    typed.bool_val = bool(value)
-
-
-def _set_string(typed: TypedValueMsg, value: Any) -> None:
-    typed.string_val = str(value)
-
-
-def _set_json_int(typed: TypedValueMsg, value: Any) -> None:
-    typed.json_val = b"%d" % int(value)
-
-
-def _set_ietf_int(typed: TypedValueMsg, value: Any) -> None:
-    typed.json_ietf_val = b"%d" % int(value)
-
-
-def _set_ietf_wide(typed: TypedValueMsg, value: Any) -> None:
-    typed.json_ietf_val = b'"%d"' % int(value)
-
-
-def _set_json_bool(typed: TypedValueMsg, value: Any) -> None:
-    typed.json_val = b"true" if value else b"false"
-
-
-def _set_ietf_bool(typed: TypedValueMsg, value: Any) -> None:
-    typed.json_ietf_val = b"true" if value else b"false"
-
-
-def _general(leaf: LeafType, encoding: Encoding, where: DataPath) -> Setter:
-    def convert(value: Any) -> Any:
-        return json_leaf(value, leaf, where, ietf=encoding is Encoding.JSON_IETF)
-
-    if encoding is Encoding.PROTO:
-
-        def proto(typed: TypedValueMsg, value: Any) -> None:
-            try:
-                typed.CopyFrom(leaf_typed_value(value, leaf, where))
-            except GnmiError as err:
-                raise GnmiError.internal(f"cannot encode stored value: {err.message}") from err
-
-        return proto
-    if encoding is Encoding.JSON_IETF:
-
-        def ietf(typed: TypedValueMsg, value: Any) -> None:
-            typed.json_ietf_val = dump_json(convert(value))
-
-        return ietf
-
-    def json(typed: TypedValueMsg, value: Any) -> None:
-        typed.json_val = dump_json(convert(value))
-
-    return json
-
-
-def _untyped(encoding: Encoding, where: DataPath) -> Setter:
-    if encoding is Encoding.PROTO:
-
-        def proto(typed: TypedValueMsg, value: Any) -> None:
-            typed.CopyFrom(untyped_typed_value(value, where))
-
-        return proto
-
-    def text(typed: TypedValueMsg, value: Any) -> None:
-        if encoding is Encoding.JSON_IETF:
-            typed.json_ietf_val = dump_json(value)
-        else:
-            typed.json_val = dump_json(value)
-
-    return text
-
-
-def _path_msg(path: DataPath, *, origin: str = "", target: str = "") -> PathMsg:
-    message = gnmi_pb2.Path(origin=origin, target=target)
-    for elem in path.elems:
-        message.elem.add(name=elem.name, key=dict(elem.keys))
-    return message
+_PIECE: Final = "subscribe"
+_NOTHING: Final = object()
 
 
 def _nothing() -> None:

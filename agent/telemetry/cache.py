@@ -7,7 +7,8 @@ saying which containers appeared, changed or went away. Subscribers read the cac
 Each container (``Group``) keeps its leaves in a dict that is replaced, never mutated, on
 change, so queued updates can hold it without copying. ``seqs`` records, per leaf, the
 cache sequence number of its last change (for ``suppress_redundant``); ``watchers`` the
-subscriptions that select some of its leaves.
+subscriptions that select some of its leaves; ``memo`` is for encoders (what they worked
+out for the container once, such as its leaves' encoded paths), dropped with it.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ class Group:
         "entity",
         "info",
         "key",
+        "memo",
         "path",
         "seq",
         "seqs",
@@ -60,6 +62,7 @@ class Group:
         self.seq = 0  # the latest of seqs
         self.timestamp_ns = timestamp_ns
         self.watchers: dict[Any, frozenset[str]] = {}
+        self.memo: dict[Any, Any] = {}
 
     def __repr__(self) -> str:
         return f"Group({self.path}, {dict(self.values)!r})"
@@ -167,9 +170,10 @@ class StateCache:
     # --- state ----------------------------------------------------------------------------
 
     def apply_state(self, sample: StateSample, timestamp_ns: int) -> Delta:
-        """Applies one sample: it holds the whole state of its entities, so their state
-        containers missing from it are removed. State of list entries the configuration
-        no longer has (a sample taken before a commit) is ignored."""
+        """Applies one sample: it holds the whole state of its entities (their counters,
+        for a ``counters_only`` sample), so their state containers (counter containers)
+        missing from it are removed. State of list entries the configuration no longer
+        has (a sample taken before a commit) is ignored."""
         delta = Delta(timestamp_ns)
         self.seq += 1
         groups = self._groups
@@ -188,11 +192,14 @@ class StateCache:
                 if group.values != flat.values:
                     self._change(group, flat.values, delta)
             seen.add(key)
+        only_counters = sample.counters_only
         for entity in sample.entities:
             had = self._state_of.get(entity)
             if had:
                 for key, group in list(had.items()):
-                    if key not in seen and key in groups:
+                    if key in seen or key not in groups:
+                        continue
+                    if group.counters or not only_counters:
                         self._delete(group.path, delta)
         return delta
 

@@ -4,6 +4,12 @@ Timestamps: state values carry the time of the sample (or event re-read) that ob
 them; configuration values carry the commit time when they change, and the time of
 sending in a full set, a sample or a heartbeat (the cache follows every commit, so they
 are current then).
+
+What a watch sends at once (a sample, a full set, a heartbeat) is one ``Shared`` group,
+built once for every session whose watch selects exactly the same containers and leaves
+at the same moment with the same view (``Watch.share_key`` plus the view's signature,
+checked against the containers themselves): each such session queues the same object,
+and encoders encode it once. Sessions whose views have no signature never share.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from typing import Any
 from agent.clock import Clock
 from agent.schema.path import DataPath, PathElem
 from agent.telemetry.cache import Delta, StateCache
+from agent.telemetry.model import Shared, Update
 from agent.telemetry.patterns import selects
 from agent.telemetry.session import Session, Watch
 
@@ -25,6 +32,8 @@ class Delivery:
         self._cache = cache
         self._clock = clock
         self._watches: list[Watch] = []
+        self._built: dict[object, tuple[Watch, Shared]] = {}  # this moment's Shared groups
+        self._built_at: tuple[int, int] = (-1, -1)  # (time, cache seq) they were built at
 
     def attach(self, session: Session) -> None:
         """Finds the containers each watch selects (and the session may see) and keeps
@@ -94,14 +103,31 @@ class Delivery:
         """Queues the watch's values (only those changed after ``since_seq`` if >= 0)."""
         session = watch.session
         assert session is not None
-        put = session.queue.put
+        session.queue.put_shared(self._shared(watch, session, now_ns, since_seq))
+
+    def _shared(self, watch: Watch, session: Session, now_ns: int, since_seq: int) -> Shared:
+        """The watch's values as a Shared group: the one another session's watch made at
+        this moment (same clock reading, same cache contents) when it selects the same."""
+        moment = (now_ns, self._cache.seq)
+        if moment != self._built_at:
+            self._built.clear()
+            self._built_at = moment
+        signature = None if session.visibility is None else _signature(session.visibility)
+        key = (watch.share_key, signature, since_seq)
+        found = self._built.get(key)
+        if found is not None and found[0].groups == watch.groups:
+            return found[1]
+        items: list[Update] = []
         for group, leaves in watch.groups.items():
             if since_seq >= 0 and group.seq <= since_seq:
                 continue
             values = watch.values(group, leaves, since_seq)
             if values:
                 stamp = now_ns if group.config else group.timestamp_ns
-                put(group.path, group.info, values, stamp, watch.tag, group)
+                items.append(Update(group.path, group.info, values, stamp, watch.tag, group))
+        shared = Shared(tuple(items))
+        self._built[key] = (watch, shared)
+        return shared
 
     def sample(self, watch: Watch, now_ns: int, wall_ns: int) -> None:
         """A SAMPLE watch's interval: everything, or with suppress_redundant only what

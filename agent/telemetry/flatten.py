@@ -1,4 +1,4 @@
-"""RFC 7951 trees -> containers of leaves, the unit the state cache keeps.
+"""RFC 7951 configuration trees -> containers of leaves, the unit the state cache keeps.
 
 A container here is any object node with leaves of its own (a container or a list
 entry). Its path carries the list keys and no module names, exactly like the paths of
@@ -6,12 +6,14 @@ the datastore's change feed, so that both sources land on the same cache entries
 container also gets a string key (``path_key``): hashing a string is much cheaper than
 hashing a path, and the sampler looks up thousands of containers per sample.
 
-Configuration and state are flattened separately: ``config`` keeps ``config true``
-leaves, ``state`` keeps the ``config false`` ones.
+``Flattener.config`` keeps the ``config true`` leaves of the running configuration;
+state never becomes a tree (``agent.telemetry.ingest`` takes it typed, in the same
+``Flat`` form).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -32,9 +34,14 @@ def elem_key(elem: PathElem) -> str:
     return elem.name + "".join(f"{_KEY}{k}{_VALUE}{v}" for k, v in sorted(elem.keys))
 
 
+def elems_key(elems: Iterable[PathElem]) -> str:
+    """The key of a container path given as elements (keys of nested paths concatenate)."""
+    return "".join(_SEP + elem_key(e) for e in elems)
+
+
 def path_key(path: DataPath) -> str:
     """The key of a container path, as the flattener makes it."""
-    return "".join(_SEP + elem_key(e) for e in path.elems)
+    return elems_key(path.elems)
 
 
 class Flat:
@@ -65,10 +72,12 @@ class Flat:
 
 @dataclass(slots=True)
 class StateSample:
-    """A flattened state tree: its containers and the entities it reports on."""
+    """Containers and the entities they report on; ``counters_only``: only the counter
+    containers of those entities were read."""
 
     flats: list[Flat] = field(default_factory=list)
     entities: dict[str, DataPath] = field(default_factory=dict)  # entity key -> path
+    counters_only: bool = False
 
 
 class Flattener:
@@ -85,12 +94,6 @@ class Flattener:
         sample = StateSample()
         self._walk(tree, self._nav.root, "", (), True, sample, None, None)
         return sample.flats
-
-    def state(self, tree: dict[str, Any]) -> StateSample:
-        """Every container of state leaves in ``tree``, and its outermost list entries."""
-        sample = StateSample()
-        self._walk(tree, self._nav.root, "", (), False, sample, None, None)
-        return sample
 
     def _table(self, info: NodeInfo, config: bool) -> dict[str, tuple[int, NodeInfo]]:
         """What to do with each member of an object of ``info`` (filled as members show)."""

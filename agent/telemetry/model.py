@@ -93,16 +93,60 @@ class Delete:
     tag: int
 
 
+class Shared:
+    """Values of many containers sent together (one watch's sample, full set or
+    heartbeat), built once and queued as they are for every session that watches
+    exactly the same containers with the same view.
+
+    Read-only once built: ``items`` (Updates, never changed; a queue that must change
+    one copies it first), ``anchors`` (anchor -> item), ``size`` (leaf values).
+    ``encoded`` is for encoders: what they made of it, by encoder (serialized
+    Notifications), so that sessions with equal encoders share the bytes too.
+    """
+
+    __slots__ = ("anchors", "encoded", "items", "size")
+
+    def __init__(self, items: tuple[Update, ...]) -> None:
+        self.items = items
+        self.anchors = {item.anchor: item for item in items}
+        self.size = sum(len(item.values) for item in items)
+        self.encoded: dict[Any, Any] = {}
+
+    def __repr__(self) -> str:
+        return f"Shared({len(self.items)} containers, {self.size} values)"
+
+
 Item = Update | Delete
+Entry = Update | Delete | Shared
 
 
-@dataclass(frozen=True, slots=True)
 class Batch:
-    """What a session hands its consumer in one go: items in order, then optionally the
-    sync marker (all data of the subscription list sent at least once)."""
+    """What a session hands its consumer in one go: ``entries`` in order (Updates,
+    Deletes and Shared groups of Updates), then optionally the sync marker (all data of
+    the subscription list sent at least once). ``items`` has the Shared groups spelt
+    out."""
 
-    items: tuple[Item, ...]
-    sync: bool = False
+    __slots__ = ("_items", "entries", "sync")
+
+    def __init__(self, entries: tuple[Entry, ...], sync: bool = False) -> None:
+        self.entries = entries
+        self.sync = sync
+        self._items: tuple[Item, ...] | None = None
+
+    @property
+    def items(self) -> tuple[Item, ...]:
+        if self._items is None:
+            items: list[Item] = []
+            for entry in self.entries:
+                if isinstance(entry, Shared):
+                    items.extend(entry.items)
+                else:
+                    items.append(entry)
+            self._items = tuple(items)
+        return self._items
+
+    def __repr__(self) -> str:
+        return f"Batch({list(self.entries)!r}, sync={self.sync})"
 
 
 class ErrorKind(Enum):

@@ -26,7 +26,7 @@ from agent.datastore.selection import EMPTY, selection_for
 from agent.datastore.tree import TreeOps
 from agent.mapping.state_tree import Selection
 from agent.schema.nav import SchemaNavigator
-from agent.schema.path import DataPath
+from agent.schema.path import ANY_DEPTH, ANY_ONE, DataPath
 from agent.telemetry.limits import TelemetryLimits
 from agent.telemetry.model import (
     ErrorKind,
@@ -37,7 +37,7 @@ from agent.telemetry.model import (
     TelemetryError,
 )
 from agent.telemetry.patterns import PathPattern, SchemaReach
-from agent.telemetry.selection import SiteIndex, union
+from agent.telemetry.selection import SiteIndex, counters_of, union
 from agent.telemetry.session import Watch
 
 
@@ -105,12 +105,13 @@ class Planner:
         limits = self._limits
 
         def watch(sampled: bool, interval: int, **extra: Any) -> Watch:
+            counters = extra.get("counters") is True or only_counters(pattern.path)
             return Watch(
                 pattern=pattern,
                 tag=tag,
                 sampled=sampled,
                 interval_ns=interval,
-                selection=selection,
+                selection=counters_of(selection) if counters else selection,
                 state=state,
                 tops=tops,
                 **extra,
@@ -178,6 +179,19 @@ class Planner:
             else [minimums[d] for d in devices if d in minimums]
         )
         return max([floor, *chosen])
+
+
+def only_counters(path: DataPath) -> bool:
+    """True when everything below ``path`` is in counter containers: its elements name
+    a ``state/counters`` container (any keys) before any wildcard."""
+    previous = ""
+    for elem in path.elems:
+        if elem.name in (ANY_ONE, ANY_DEPTH):
+            return False
+        if elem.name == "counters" and previous == "state":
+            return True
+        previous = elem.name
+    return False
 
 
 def duration(ns: int) -> str:

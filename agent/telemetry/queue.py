@@ -10,6 +10,11 @@ So a stalled collector holds at most one value per leaf it subscribed to, plus d
 
 Sync markers split the queue into segments: everything before a marker is delivered
 before it, and values never coalesce across a marker.
+
+A ``Shared`` group (a sample built once for every session that watches the same
+containers) is queued as it is while nothing else pending touches its containers: that
+is a collector keeping up, and queueing costs the same for one container or a thousand.
+Otherwise its Updates are spelt out (copied) and coalesce one by one as above.
 """
 
 from __future__ import annotations
@@ -25,19 +30,21 @@ from agent.schema.path import DataPath
 from agent.telemetry.model import (
     Batch,
     Delete,
+    Entry,
     ErrorKind,
-    Item,
     SessionEnded,
+    Shared,
     TelemetryError,
     Update,
 )
 
 
 class _Segment:
-    __slots__ = ("deletes", "entries", "size", "sync")
+    __slots__ = ("deletes", "entries", "shared", "size", "sync")
 
     def __init__(self) -> None:
-        self.entries: dict[Any, Item] = {}
+        self.entries: dict[Any, Entry] = {}
+        self.shared: list[Shared] = []  # the Shared entries among them
         self.size = 0  # leaf values and deletes held
         self.deletes = 0
         self.sync = False
@@ -77,6 +84,8 @@ class CoalescingQueue:
         if self._end is not None or not values:
             return
         segment = self._segments[-1]
+        if segment.shared and any(anchor in shared.anchors for shared in segment.shared):
+            _spell_out(segment)
         entries = segment.entries
         if segment.deletes:
             self._revive(segment, path, values)
@@ -104,11 +113,26 @@ class CoalescingQueue:
         self._grow(segment, len(old.values) - len(old_values))
         old.timestamp_ns = max(old.timestamp_ns, timestamp_ns)
 
+    def put_shared(self, shared: Shared) -> None:
+        """Queues a Shared group of Updates (as it is when nothing pending overlaps it)."""
+        if self._end is not None or not shared.size:
+            return
+        segment = self._segments[-1]
+        if not segment.deletes and not _overlaps(segment, shared):
+            segment.entries[("shared", id(shared))] = shared
+            segment.shared.append(shared)
+            self._grow(segment, shared.size)
+            return
+        for item in shared.items:
+            self.put(item.path, item.info, item.values, item.timestamp_ns, item.tag, item.anchor)
+
     def put_delete(self, path: DataPath, timestamp_ns: int, tag: int) -> None:
         """Queues the deletion of ``path``; pending values below it are dropped."""
         if self._end is not None:
             return
         segment = self._segments[-1]
+        if segment.shared:
+            _spell_out(segment)
         entries = segment.entries
         dropped = 0
         for key, item in list(entries.items()):
@@ -121,7 +145,7 @@ class CoalescingQueue:
                     if leaf in item.values:
                         item.values = {k: v for k, v in item.values.items() if k != leaf}
                         dropped += 1
-            elif item.path.startswith(path):
+            elif isinstance(item, Delete) and item.path.startswith(path):
                 dropped += 1
                 segment.deletes -= 1
                 del entries[key]
@@ -191,13 +215,21 @@ class CoalescingQueue:
         maps = 0
         for segment in self._segments:
             held += sys.getsizeof(segment.entries) + sys.getsizeof(segment)
-            for item in segment.entries.values():
+            held += sys.getsizeof(segment.shared)
+            for entry in segment.entries.values():
+                if isinstance(entry, Shared):  # shared with other sessions: counted once
+                    entries += len(entry.items)
+                    held += sys.getsizeof(entry) + sys.getsizeof(entry.items)
+                    held += sys.getsizeof(entry.anchors)
+                    held += sum(sys.getsizeof(item) for item in entry.items)
+                    maps += sum(sys.getsizeof(item.values) for item in entry.items)
+                    continue
                 entries += 1
-                held += sys.getsizeof(item)
-                if isinstance(item, Update):
-                    maps += sys.getsizeof(item.values)
-                    if item.duplicates:
-                        held += sys.getsizeof(item.duplicates)
+                held += sys.getsizeof(entry)
+                if isinstance(entry, Update):
+                    maps += sys.getsizeof(entry.values)
+                    if entry.duplicates:
+                        held += sys.getsizeof(entry.duplicates)
         return {"pending": self._size, "entries": entries, "bytes": held, "value_bytes": maps}
 
     def _grow(self, segment: _Segment, by: int) -> None:
@@ -214,3 +246,31 @@ class CoalescingQueue:
                     "waiting for it",
                 )
             )
+
+
+def _overlaps(segment: _Segment, shared: Shared) -> bool:
+    """True when something pending in ``segment`` is about a container ``shared`` has."""
+    entries = segment.entries
+    if not entries:
+        return False
+    anchors = shared.anchors
+    if any(not pending.anchors.keys().isdisjoint(anchors) for pending in segment.shared):
+        return True
+    if len(entries) < len(anchors):
+        return any(key in anchors for key in entries)
+    return any(anchor in entries for anchor in anchors)
+
+
+def _spell_out(segment: _Segment) -> None:
+    """Replaces the segment's Shared entries by copies of their Updates, in place."""
+    spelt: dict[Any, Entry] = {}
+    for key, entry in segment.entries.items():
+        if isinstance(entry, Shared):
+            for item in entry.items:
+                spelt[item.anchor] = Update(
+                    item.path, item.info, item.values, item.timestamp_ns, item.tag, item.anchor
+                )
+        else:
+            spelt[key] = entry
+    segment.entries = spelt
+    segment.shared = []

@@ -5,7 +5,8 @@ session, a poll, a driver event or a commit), then reads the union of what is du
 one batched call, and fires the due tickers. Tickers are aligned to multiples of their
 interval on the monotonic clock, so subscribers with equal intervals share one read and
 a 1 s subscriber is served by the reads of a 100 ms one. A read requested with a
-``max_age`` is skipped when everything it names was read more recently than that.
+``max_age`` is skipped when everything it names was read more recently than that (a
+read of counters only counts for requests of counters only).
 """
 
 from __future__ import annotations
@@ -84,7 +85,8 @@ class Sampler:
         self._entities = entities
         self._tickers: list[Ticker] = []
         self._requests: list[_Request] = []
-        self._sampled: dict[str, int] = {}
+        self._sampled: dict[str, int] = {}  # entity -> when its whole state was read
+        self._counted: dict[str, int] = {}  # entity -> when its counters were read
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.reads = 0  # hardware reads made
@@ -143,11 +145,12 @@ class Sampler:
     def wake(self) -> None:
         self._wake.set()
 
-    def stamp(self, entities: Iterable[str]) -> None:
-        """Records that ``entities`` were just read."""
+    def stamp(self, entities: Iterable[str], *, counters_only: bool = False) -> None:
+        """Records that ``entities`` (their counters only) were just read."""
         now = self._clock.monotonic_ns()
+        stamps = self._counted if counters_only else self._sampled
         for entity in entities:
-            self._sampled[entity] = now
+            stamps[entity] = now
 
     async def _run(self) -> None:
         while True:
@@ -197,7 +200,13 @@ class Sampler:
             return False
         oldest = now_ns - request.max_age_ns
         sampled = self._sampled
+        if not request.selection.counters_only:
+            return all(
+                sampled.get(entity, oldest - 1) >= oldest
+                for entity in self._entities(request.selection)
+            )
+        counted = self._counted
         return all(
-            sampled.get(entity, oldest - 1) >= oldest
+            max(sampled.get(entity, oldest - 1), counted.get(entity, oldest - 1)) >= oldest
             for entity in self._entities(request.selection)
         )

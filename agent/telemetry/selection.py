@@ -14,7 +14,11 @@ from agent.telemetry.flatten import path_key
 
 
 def union(a: Selection, b: Selection) -> Selection:
-    """Everything either selection names."""
+    """Everything either selection names (only counters when both ask for no more)."""
+    if is_empty(a):
+        return b
+    if is_empty(b):
+        return a
 
     def both(x: frozenset[str] | None, y: frozenset[str] | None) -> frozenset[str] | None:
         return None if x is None or y is None else x | y
@@ -24,7 +28,15 @@ def union(a: Selection, b: Selection) -> Selection:
         both(a.ports, b.ports),
         both(a.slices, b.slices),
         both(a.tenants, b.tenants),
+        counters_only=a.counters_only and b.counters_only,
     )
+
+
+def counters_of(selection: Selection) -> Selection:
+    """Only the counters of what ``selection`` names (no devices, no tenants)."""
+    if is_empty(selection):
+        return selection
+    return Selection(NOTHING, selection.ports, selection.slices, NOTHING, counters_only=True)
 
 
 def is_empty(selection: Selection) -> bool:

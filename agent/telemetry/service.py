@@ -1,8 +1,8 @@
 """TelemetryService: one sampler and one state cache shared by every subscription.
 
 - The sampler (``sampler.Sampler``) is one task: it reads what is due from the drivers
-  in one batched ``StateReader.sample`` call off the event loop, and the result goes
-  into the cache on the loop.
+  in one batched ``StateReader.sample`` call off the event loop, and the typed state
+  (``StateReader.states``, ``ingest.StateIngest``) goes into the cache on the loop.
 - Commits (the datastore's change feed) and driver events arrive on other threads and
   are bridged with ``loop.call_soon_threadsafe``. A commit goes into the cache at once;
   an event, or a commit that touches an entity, triggers an immediate re-read of just
@@ -35,6 +35,7 @@ from agent.schema.nav import SchemaNavigator
 from agent.telemetry.cache import StateCache
 from agent.telemetry.delivery import Delivery
 from agent.telemetry.flatten import Flattener
+from agent.telemetry.ingest import StateIngest
 from agent.telemetry.limits import TelemetryLimits
 from agent.telemetry.model import ErrorKind, ListMode, SubscribeSpec, TelemetryError
 from agent.telemetry.planning import Planner
@@ -112,6 +113,7 @@ class TelemetryService:
         self._blocking: Blocking = blocking or asyncio.to_thread
         self._cache = StateCache(nav)
         self._flattener = Flattener(nav)
+        self._ingest = StateIngest(nav)
         self._planner = Planner(nav, self.limits)
         self._delivery = Delivery(self._cache, clock)
         self._sampler = Sampler(
@@ -327,14 +329,16 @@ class TelemetryService:
 
     async def _read(self, selection: Selection) -> None:
         """Reads ``selection`` from the drivers off the event loop (drivers block on I/O),
-        then renders it into the cache on the loop: rendering is pure Python, and a
+        then puts the typed state into the cache on the loop: that is pure Python, and a
         thread doing it would only fight the loop for the GIL and slow every stream."""
         tree = self._datastore.running.tree
         stamp = self._clock.now_ns()
         readings = await self._blocking(self._reader.sample, tree, selection)
-        sample = self._flattener.state(self._reader.render(tree, readings, selection))
+        counters_only = selection.counters_only
+        states = self._reader.states(tree, readings, selection)
+        sample = self._ingest.sample(states, counters_only=counters_only)
         delta = self._cache.apply_state(sample, stamp)
-        self._sampler.stamp(sample.entities)
+        self._sampler.stamp(sample.entities, counters_only=counters_only)
         self._delivery.dispatch(delta)
 
     def _fire(self, ticker: Ticker, now_ns: int, wall_ns: int) -> None:

@@ -51,6 +51,7 @@ class Watch:
         "sampled",
         "selection",
         "session",
+        "share_key",
         "state",
         "suppress",
         "tag",
@@ -85,6 +86,8 @@ class Watch:
         self.last_seq = 0
         self.last_full_ns = 0
         self.session: Session | None = None
+        # watches with equal keys (and equal views) select the same values
+        self.share_key = (pattern.path, tag, counters, tops)
 
     def accepts(self, group: Group) -> bool:
         """True when the watch's mode and models admit the container at all."""

@@ -26,6 +26,7 @@ from agent.datastore.persistence import ConfigStore
 from agent.drivers.interface import Driver
 from agent.drivers.registry import DriverRegistry
 from agent.gnmi.pb import gnmi_pb2, gnmi_pb2_grpc
+from agent.northbound.server import add_gnmi_servicer
 from agent.northbound.subscribe import SubscribeHandler
 from agent.schema.engine import SchemaEngine
 from agent.schema.path import DataPath
@@ -204,8 +205,7 @@ class _Servicer(gnmi_pb2_grpc.gNMIServicer):  # type: ignore[misc]
                 )
             except AuthenticationError as err:
                 await context.abort(grpc.StatusCode.UNAUTHENTICATED, err.message)
-        async for response in self._handler(request_iterator, context, user):
-            yield response
+        await self._handler(request_iterator, context, user)
 
 
 class Stream:
@@ -279,7 +279,7 @@ class Server:
 
     async def start(self) -> Server:
         self.server = aio.server()
-        gnmi_pb2_grpc.add_gNMIServicer_to_server(_Servicer(self.handler, self.users), self.server)
+        add_gnmi_servicer(_Servicer(self.handler, self.users), self.server)
         self.port = self.server.add_insecure_port("127.0.0.1:0")
         await self.server.start()
         return self
