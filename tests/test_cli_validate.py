@@ -1,4 +1,5 @@
-"""`edge-agent validate` and `edge-agent site`, run as the installed console script."""
+"""`edge-agent validate` (the model, then the drivers' rules offline) and `edge-agent site`,
+run as the installed console script."""
 
 from __future__ import annotations
 
@@ -59,6 +60,91 @@ def test_validate_json_output(tmp_path: Path, site: dict) -> None:
         "rule": "unknown-node",
         "message": "no node 'colour' in /ports/port[name=tor-tf1/1]/config",
     }
+
+
+def _write(tmp_path: Path, site: dict) -> Path:
+    path = tmp_path / "site.json"
+    path.write_text(json.dumps(site))
+    return path
+
+
+def _port(site: dict, name: str) -> dict:
+    return next(p for p in site["edge-ports:ports"]["port"] if p["name"] == name)["config"]
+
+
+def test_validate_runs_the_drivers_rules_400g_on_a_tofino1_port_is_refused(
+    tmp_path: Path, site: dict
+) -> None:
+    _port(site, "tor-tf1/1").update(speed="400G", fec="rs544")
+    result = _edge_agent("validate", str(_write(tmp_path, site)))
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert result.stdout.strip().splitlines() == [
+        f"{tmp_path / 'site.json'}: /ports/port[name=tor-tf1/1]/config/speed: port tor-tf1/1: "
+        "speed 400G is not supported by tofino1 (supported: 1G, 10G, 25G, 40G, 50G, 100G) "
+        "[rule port-speed]"
+    ]
+    assert "refused (1 problem(s))" in result.stderr
+
+
+def test_validate_reports_every_driver_refusal_as_json(tmp_path: Path, site: dict) -> None:
+    _port(site, "nic-e810/1")["num-vfs"] = 200  # with nic-e810/2's 64: 264 > 256 per device
+    _port(site, "tor-tf1/4")["lag-group"] = "uplinks"
+    _port(site, "tor-tf1/3")["lag-group"] = "uplinks"  # 40G next to 100G
+    result = _edge_agent("validate", "--json", str(_write(tmp_path, site)))
+    assert result.returncode == 1, result.stderr
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert {(r["path"], r["rule"]) for r in records} == {
+        ("/ports/port[name=nic-e810/1]/config/num-vfs", "vf-limit"),
+        ("/ports/port[name=nic-e810/2]/config/num-vfs", "vf-limit"),
+        ("/ports/port[name=tor-tf1/3]/config/speed", "lag-speed"),
+    }
+    lag = next(r for r in records if r["rule"] == "lag-speed")
+    assert lag["message"].startswith("lag uplinks: members run different speeds")
+
+
+def test_validate_is_offline_a_linux_device_uses_its_chip_profile(
+    tmp_path: Path, site: dict
+) -> None:
+    site["edge-platform:platform"]["devices"]["device"].append(
+        {
+            "name": "nic-lab",
+            "config": {
+                "name": "nic-lab",
+                "chipset": "edge-types:connectx-6",
+                "backend": "linux",
+                "address": "netns:no-such-namespace-here",
+            },
+        }
+    )
+    site["edge-ports:ports"]["port"].append(
+        {
+            "name": "nic-lab/1",
+            "config": {
+                "name": "nic-lab/1",
+                "device": "nic-lab",
+                "index": 1,
+                "speed": "100G",
+                "mtu": 9999,
+                "interface-name": "eth-lab0",
+            },
+        }
+    )
+    result = _edge_agent("validate", str(_write(tmp_path, site)))
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert result.stdout.strip().splitlines() == [
+        f"{tmp_path / 'site.json'}: /ports/port[name=nic-lab/1]/config/mtu: port nic-lab/1: "
+        "mtu 9999 is outside the range 64..9978 of connectx-6 [rule port-mtu]"
+    ]
+
+
+def test_validate_names_a_device_no_driver_serves(tmp_path: Path, site: dict) -> None:
+    device = site["edge-platform:platform"]["devices"]["device"][0]["config"]
+    device["backend"] = "p4runtime"
+    result = _edge_agent("validate", str(_write(tmp_path, site)))
+    assert result.returncode == 1
+    line = result.stdout.strip()
+    assert "/platform/devices/device[name=tor-tf1]/config/backend" in line
+    assert "has no backend 'p4runtime' for chipset tofino1" in line
 
 
 @pytest.mark.parametrize(

@@ -44,21 +44,29 @@ def hardware_refused(
     return DatastoreError(ErrorKind.HARDWARE, message, op_index=index)
 
 
+def problem_paths(problem: Problem) -> tuple[DataPath, ...]:
+    """The configuration paths a problem is about: the leaves behind the fields of the op
+    it refuses (that op's entry when it names no fields), else its entity's entry."""
+    if problem.op is not None:
+        return tuple(map(_data_path, config_leaves(problem.op)))
+    entry = entry_path(problem.kind, problem.name)
+    return () if entry is None else (_data_path(entry),)
+
+
 def _source(
     problem: Problem, edits: Sequence[Edit], changes: Sequence[Change]
 ) -> tuple[int | None, DataPath | None]:
     """(edit index, configuration path) a problem comes from, as precisely as known."""
-    if problem.op is not None:
-        for leaf in map(_data_path, config_leaves(problem.op)):
-            for change in changes:
-                path = change.path.without_modules()
-                if path.startswith(leaf) or leaf.startswith(path):
-                    found = blame(edits, path)
-                    if found is not None:
-                        return found, leaf
-        entry = entry_path(problem.op.kind, problem.op.name)
-    else:
-        entry = entry_path(problem.kind, problem.name)
+    paths = problem_paths(problem)
+    for leaf in paths:
+        for change in changes:
+            path = change.path.without_modules()
+            if path.startswith(leaf) or leaf.startswith(path):
+                found = blame(edits, path)
+                if found is not None:
+                    return found, leaf
+    owner = problem.op if problem.op is not None else problem
+    entry = entry_path(owner.kind, owner.name)
     if entry is None:
         return None, None
     where = _data_path(entry)

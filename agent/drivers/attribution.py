@@ -29,23 +29,25 @@ def _relevant(kind: str, fields: Iterable[str], wanted: tuple[str, ...]) -> tupl
 
 
 def refused_op(problem: Problem, ops: Sequence[Op]) -> OpRef | None:
-    """The first op of ``ops`` on an entity of ``problem`` that sets a field its rule is
-    about; None when the batch sets none (the state was already like that)."""
-    entities = set(problem.entities)
-    for index, op in enumerate(ops):
-        if op.before is None and op.after is None:
-            continue
-        if (op.kind, op.name) not in entities:
-            continue
-        changed = changed_fields(op)
-        if problem.fields:
-            hit = _relevant(op.kind, changed, problem.fields)
-            if not hit:
-                continue
-        else:  # about the whole entity: an update names what it changed
-            hit = changed if op.action == "update" else ()
-        return OpRef(index, op.kind, op.name, op.action, hit)
+    """The op of ``ops`` that sets a field the problem's rule is about: the first on the
+    problem's own entity, else the first on an entity it involves; None when the batch
+    sets none of them (the state was already like that)."""
+    for entities in ({(problem.kind, problem.name)}, set(problem.involves)):
+        for index, op in enumerate(ops):
+            if (op.before is not None or op.after is not None) and (op.kind, op.name) in entities:
+                hit = _hit(problem, op)
+                if hit is not None:
+                    return OpRef(index, op.kind, op.name, op.action, hit)
     return None
+
+
+def _hit(problem: Problem, op: Op) -> tuple[str, ...] | None:
+    """The fields of ``op`` that break the problem's rule (empty: the whole entity);
+    None when the op sets none of them."""
+    changed = changed_fields(op)
+    if problem.fields:
+        return _relevant(op.kind, changed, problem.fields) or None
+    return changed if op.action == "update" else ()
 
 
 def attribute(problems: Iterable[Problem], ops: Sequence[Op]) -> list[Problem]:

@@ -61,6 +61,11 @@ class Problem:
         """The entity the problem is about, then the ones it involves."""
         return ((self.kind, self.name), *self.involves)
 
+    @property
+    def summary(self) -> str:
+        """``port eth1: <message> [rule <rule>]``, without the op it refuses."""
+        return f"{self.kind} {self.name}: {self.message} [rule {self.rule}]"
+
     def __str__(self) -> str:
         refused = f" (refused {self.op})" if self.op is not None else ""
-        return f"{self.kind} {self.name}: {self.message} [rule {self.rule}]{refused}"
+        return f"{self.summary}{refused}"
