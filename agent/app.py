@@ -261,6 +261,7 @@ def build_agent(
     *,
     clock: Clock | None = None,
     timer: Timer | None = None,
+    telemetry_timer: Timer | None = None,
     scrypt: ScryptParams = DEFAULT_SCRYPT,
     registry: DriverRegistry | None = None,
     schema: SchemaEngine | None = None,
@@ -268,7 +269,9 @@ def build_agent(
     """Wires every component for ``settings``; nothing runs until ``Agent.start``.
 
     ``clock`` and ``timer`` drive every wait (tests pass a FakeClock and a ManualTimer);
-    the limits come from ``settings``. ``schema`` may be shared between agents in one
+    ``telemetry_timer`` drives the telemetry sampler alone (default: ``timer``), so that a
+    benchmark can step sampling by hand while the rest waits as usual. The limits come
+    from ``settings``. ``schema`` may be shared between agents in one
     process (it is read-only).
     """
     clock = clock or SystemClock()
@@ -293,7 +296,13 @@ def build_agent(
     usage = LiveUsage()
     state = StateReader(live, usage=usage)
     telemetry = TelemetryService(
-        datastore, live, schema.nav, clock, reader=state, timer=timer, limits=settings.telemetry
+        datastore,
+        live,
+        schema.nav,
+        clock,
+        reader=state,
+        timer=telemetry_timer or timer,
+        limits=settings.telemetry,
     )
     audit = AuditLog.in_state_dir(
         state_dir, max_bytes=settings.audit.max_bytes, keep=settings.audit.keep, clock=clock
