@@ -30,7 +30,11 @@ def scrape(url: str) -> Samples:
     with urllib.request.urlopen(url, timeout=20) as response:
         assert response.status == 200
         assert response.headers["Content-Type"].startswith("text/plain")
-        text = response.read().decode("utf-8")
+        return parse(response.read().decode("utf-8"))
+
+
+def parse(text: str) -> Samples:
+    """The samples of a scrape in the text format."""
     values: dict[tuple[str, frozenset[tuple[str, str]]], float] = {}
     types: dict[str, str] = {}
     for family in text_string_to_metric_families(text):

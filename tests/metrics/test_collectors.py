@@ -12,7 +12,6 @@ import ast
 from pathlib import Path
 
 from prometheus_client import CollectorRegistry, generate_latest
-from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.registry import Collector
 
 import agent
@@ -24,7 +23,7 @@ from agent.schema.path import DataPath
 from agent.sitegen import scaled_site
 from agent.telemetry.model import ListMode, StreamMode, SubscribeSpec, Subscription
 from tests.datastore.harness import default_site
-from tests.metrics.scrape import Samples
+from tests.metrics.scrape import Samples, parse
 from tests.telemetry.harness import PoolDrivers, Site, run, within
 
 S = 1_000_000_000
@@ -39,13 +38,7 @@ def collected(*collectors: Collector) -> Samples:
     registry = CollectorRegistry()
     for collector in collectors:
         registry.register(collector)
-    values = {}
-    types = {}
-    for family in text_string_to_metric_families(generate_latest(registry).decode()):
-        types[family.name] = family.type
-        for sample in family.samples:
-            values[(sample.name, frozenset(sample.labels.items()))] = sample.value
-    return Samples(values, types)
+    return parse(generate_latest(registry).decode())
 
 
 def test_a_stalled_subscriber_shows_in_the_queue_figures(
