@@ -151,7 +151,7 @@ def test_a_commit_whose_later_operation_fails_leaves_the_kernel_as_before(
     gnmi: PygnmiWorker, site: Site
 ) -> None:
     before = site.lab.kernel_dump(site.host)
-    running = value(gnmi.call("get", client="admin", path=["/ports"]))
+    running = value(gnmi.call("get", client="admin", path=["/ports"], datatype="config"))
     # nic/1 (va0) takes 2000, then the kernel refuses 9000 on mv0: above its lower va1's MTU
     error = refused(lambda: gnmi.call("set", client="admin", update=[
         [f"{port('nic/1')}/config/mtu", 2000], [f"{port('nic/3')}/config/mtu", 9000]
@@ -159,7 +159,7 @@ def test_a_commit_whose_later_operation_fails_leaves_the_kernel_as_before(
     assert error.code == "ABORTED" and "port nic/3 update" in error.details
     assert "the kernel refused" in error.details  # applying failed; nic/1 was undone
     assert site.lab.kernel_dump(site.host) == before
-    assert value(gnmi.call("get", client="admin", path=["/ports"])) == running
+    assert value(gnmi.call("get", client="admin", path=["/ports"], datatype="config")) == running
 
 
 def test_a_commit_naming_a_vanished_netdev_leaves_the_kernel_as_before(

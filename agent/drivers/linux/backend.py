@@ -51,6 +51,7 @@ T = TypeVar("T")
 Undo = Callable[[], Awaitable[None]]
 
 DEFAULT_TIMEOUT_S = 10.0
+_FEW_LINKS = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,10 +231,15 @@ class LinuxBackend:
             await _revert(undo)
             if taken:
                 del self._found[name]
-            await self._refresh(facts.link.index)
+            await self._refresh(facts.link.index, full=True)
             raise
         self._ports[name] = after
-        await self._refresh(facts.link.index)
+        link = facts.link
+        if link.admin_up == self._admin(after) and facts.speed_bps in (None, after.speed_bps):
+            # only the MTU (if anything) changed: no need to ask; the monitor confirms it
+            self._learn(dataclasses.replace(facts, link=dataclasses.replace(link, mtu=after.mtu)))
+        else:
+            await self._refresh(link.index, full=True)
 
     async def _configure(self, facts: NetdevFacts, port: PortConfig, undo: list[Undo]) -> None:
         netlink, link = self._open_netlink(), facts.link
@@ -283,7 +289,7 @@ class LinuxBackend:
         if link.mtu != found.mtu:
             await netlink.set_link(link.index, mtu=found.mtu)
         await self._set_admin(link, found.admin_up)
-        await self._refresh(link.index)
+        await self._refresh(link.index, full=True)
 
     async def _program_slice(self, name: str, after: SliceConfig | None) -> None:
         before = self._slices.get(name)
@@ -421,13 +427,28 @@ class LinuxBackend:
         selected = list(self._select(names))
         if not selected:
             return {}
-        links = self._run(self._open_netlink().links())
+        wanted = [port.interface_name or "" for _, port in selected]
+        links = self._run(self._fresh_links(wanted))
         now = self._clock.now_ns()
         return {
             name: port_counters(link.stats, now)
             for name, port in selected
             if (link := links.get(port.interface_name or "")) is not None and link.stats
         }
+
+    async def _fresh_links(self, names: list[str]) -> Mapping[str, Link]:
+        """The current links of ``names``: asked one by one when they are few, else one dump
+        (parsing a dump of a namespace with many netdevs costs more than a few requests)."""
+        netlink = self._open_netlink()
+        if len(names) > _FEW_LINKS:
+            return await netlink.links()
+        out: dict[str, Link] = {}
+        for name in names:
+            known = self._facts.get(name)
+            link = await netlink.link(known.link.index) if known is not None else None
+            if link is not None and link.name == name:
+                out[name] = link
+        return out
 
     def read_slice_counters(self, names: Collection[str] | None) -> Mapping[str, SliceCounters]:
         self._require_open()
@@ -438,7 +459,9 @@ class LinuxBackend:
 
     async def _slice_counters(self, chosen: list[SliceConfig]) -> dict[str, SliceCounters]:
         netlink = self._open_netlink()
-        links = await netlink.links()
+        links = await self._fresh_links(
+            [child_name(s.name, m.port) for s in chosen for m in s.members]
+        )
         now = self._clock.now_ns()
         out: dict[str, SliceCounters] = {}
         for slice_ in chosen:
@@ -493,13 +516,13 @@ class LinuxBackend:
             event = LinkEvent(self._identity.name, name, status, self._clock.now_ns(), reason)
             self._events.publish(event)
 
-    async def _refresh(self, index: int) -> None:
+    async def _refresh(self, index: int, *, full: bool = False) -> None:
         netlink = self._open_netlink()
         link = await netlink.link(index)
         if link is None:
             self._forget(index)
         else:
-            self._learn(self._probe(netlink, link))
+            self._learn(self._probe(netlink, link, full=full))
 
     async def _refresh_all(self) -> None:
         netlink = self._open_netlink()
@@ -510,7 +533,17 @@ class LinuxBackend:
         for facts in current.values():
             self._learn(facts)
 
-    def _probe(self, netlink: Netlink, link: Link) -> NetdevFacts:
+    def _probe(self, netlink: Netlink, link: Link, *, full: bool = False) -> NetdevFacts:
+        """The netdev's facts; ethtool and sysfs are asked again only when ``full``, for a
+        netdev not seen before, or when its link state changed (the speed may have)."""
+        known = self._facts.get(link.name)
+        if (
+            not full
+            and known is not None
+            and known.link.index == link.index
+            and known.link.oper_up == link.oper_up
+        ):
+            return NetdevFacts(link, known.modes, known.fec, known.sriov)
         sock = netlink.ethtool
         modes = fec = None
         if sock is not None:

@@ -1,6 +1,7 @@
 """The capabilities of a linux-backed device: its chip profile narrowed by the kernel.
 
-Every netdev of the namespace is reported as a NetdevLimits (the probed MTU range, the
+Every netdev of the namespace that can carry a port (all but loopback and the agent's
+own slice children) is reported as a NetdevLimits (the probed MTU range, the
 speeds its driver can be set to, its SR-IOV limit, plus what the linux rules need: the
 running speed and whether it has FEC control). Device-wide values come from the netdevs
 the device's ports name.
@@ -84,7 +85,7 @@ def probed_capabilities(
         counters=KEPT_PORT_COUNTERS,
         max_total_bps=None,
         port_options=(),
-        interfaces=tuple(netdev_limits(facts[name]) for name in sorted(facts)),
+        interfaces=tuple(netdev_limits(facts[name]) for name in sorted(carriers)),
     )
 
 
