@@ -12,7 +12,7 @@ from agent.drivers.capabilities import Capabilities
 from agent.drivers.checks import Check, CheckContext
 from agent.drivers.config import DeviceConfig
 from agent.drivers.counters import PortCounters, SliceCounters
-from agent.drivers.errors import ApplyFailed, DeviceUnavailable, DriverError
+from agent.drivers.errors import ApplyFailed, DeviceUnavailable, DriverError, ValidationFailed
 from agent.drivers.events import DeviceEvent, EventHub, EventListener
 from agent.drivers.intent import DeviceIntent
 from agent.drivers.interface import HardwareBackend
@@ -145,7 +145,7 @@ class ChipDriver:
                 ops = self._applied.diff(intent)
                 self.apply(ops)
             except DriverError as error:
-                self._degrade(f"reconcile failed: {error}", sticky=True)
+                self._degrade(f"reconcile failed: {_one_line(error)}", sticky=True)
                 raise
             self._needs_reconcile = False
             self._recover("reconciled")
@@ -211,3 +211,10 @@ class ChipDriver:
             self._events.publish(
                 DeviceEvent(self._config.name, status, self._clock.now_ns(), reason)
             )
+
+
+def _one_line(error: DriverError) -> str:
+    """An error as one line (a refusal lists its problems separated by semicolons)."""
+    if isinstance(error, ValidationFailed):
+        return "refused: " + "; ".join(problem.summary for problem in error.problems)
+    return str(error)
