@@ -273,7 +273,7 @@ async def serve(settings: Settings) -> int:
         _warn_insecure(settings)
     print(text, flush=True)
     if not has_users:
-        print(_no_users_warning(settings), file=sys.stderr, flush=True)
+        _warn(settings, _no_users_warning(settings))
     try:
         await stop.wait()
     finally:
@@ -499,12 +499,19 @@ def _warn_insecure(settings: Settings) -> None:
         else f" Anyone who can reach {settings.listen} can "
         "read every password and configuration change."
     )
-    print(
+    _warn(
+        settings,
         "WARNING: --insecure: gNMI is served WITHOUT TLS. Passwords and configuration travel "
         f"in clear text. Use this only in a lab.{exposure}",
-        file=sys.stderr,
-        flush=True,
     )
+
+
+def _warn(settings: Settings, text: str) -> None:
+    """A warning for the operator on stderr: as it is, or a JSON log record."""
+    if settings.log_format == "json":
+        log.warning("%s", text)
+    else:
+        print(text, file=sys.stderr, flush=True)
 
 
 def _no_users_warning(settings: Settings) -> str:
