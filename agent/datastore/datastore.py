@@ -2,9 +2,12 @@
 
 A commit stages the edits on a candidate (deletes, replaces, updates, each in request
 order), validates it against the schema, programs the hardware through the drivers (all
-or nothing, undone on failure), saves it atomically and only then swaps it in and
-publishes it. Readers take ``running`` (an immutable snapshot) without any lock and never
-see a half-made change; writers are serialised by one lock.
+or nothing, undone on failure), hands its journal record to the store and swaps it in.
+Readers take ``running`` (an immutable snapshot, what the hardware holds) without any
+lock and never see a half-made change; writers are serialised by one lock, which the
+next commit may take while the previous record waits for its group's fsync. A commit is
+published on the change feed and acknowledged only once its record is durable; when the
+write fails, the datastore goes back to the last durable commit (journal_acks).
 """
 
 from __future__ import annotations
@@ -12,7 +15,8 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from concurrent.futures import Future
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from agent.clock import Clock
@@ -21,8 +25,9 @@ from agent.datastore.diff import Change, diff_trees
 from agent.datastore.edits import Edit, EditKind, gnmi_order
 from agent.datastore.errors import DatastoreError, ErrorKind
 from agent.datastore.hardware import DevicePool, HardwareFailed, HardwareRefused
+from agent.datastore.journal_acks import settled, wait_durable
 from agent.datastore.model_registry import model_registry
-from agent.datastore.persist_format import PendingConfirm
+from agent.datastore.persist_format import PendingConfirm, validation_stamp
 from agent.datastore.persistence import ConfigStore
 from agent.datastore.quotas import over_quota, quota_violations
 from agent.datastore.refusals import blame as _blame
@@ -58,11 +63,15 @@ class Running:
 
 @dataclass(frozen=True)
 class CommitResult:
-    """What a commit changed (empty ``changes``: nothing to do, version unchanged)."""
+    """What a commit changed (empty ``changes``: nothing to do, version unchanged).
+
+    ``durable`` (None: nothing to wait for) resolves once the commit is durable and
+    fails with a STORAGE DatastoreError when it was lost and undone."""
 
     version: int
     timestamp_ns: int
     changes: tuple[Change, ...]
+    durable: Future[int] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -96,6 +105,7 @@ class Datastore:
         self._feed = ChangeFeed()
         self._running = Running(0, {}, clock.now_ns(), self._intents_of({}))
         self._pending: Pending | None = None
+        self._durable: tuple[Running, Pending | None] = (self._running, None)
         self.metrics: CommitMetrics = NoMetrics()
         """Where commits and rollbacks are reported (agent.app sets it)."""
 
@@ -105,15 +115,19 @@ class Datastore:
         """Loads the saved configuration (``initial`` on first start), reconciles every
         device to it and resolves a commit-confirmed left pending by a restart."""
         with self._lock:
-            snapshot = self._store.load()
+            stamp = validation_stamp(self.schema.modules)
+            snapshot = self._store.load(validated_by=stamp)
             if snapshot is None:
                 tree = self._checked(self.schema.normalise(initial), "the initial configuration")
                 self._store.save(1, tree, {"origin": "initial"})
                 version = 1
             else:
-                tree = self._checked(snapshot.tree, str(self._store.current_path))
-                version = snapshot.version
+                tree, version = snapshot.tree, snapshot.version
+                if snapshot.validated_by != stamp:  # another schema or agent version saved it
+                    self._checked(tree, str(self._store.current_path))
+                    self._store.request_checkpoint()
             self._running = Running(version, tree, self._clock.now_ns(), self._intents_of(tree))
+            self._durable = (self._running, None)
             self._devices.start(self._running.intents)
             record = self._store.resolve_pending(version)
             if record is not None:
@@ -134,6 +148,7 @@ class Datastore:
     def stop(self) -> None:
         """Closes the drivers; the running configuration stays saved."""
         with self._lock:
+            self._store.close()
             self._devices.stop()
 
     # --- reading ------------------------------------------------------------------------
@@ -166,8 +181,12 @@ class Datastore:
         meta: Mapping[str, Any] | None = None,
         authorize: Authorizer | None = None,
         follows: str | None = None,
+        wait: bool = True,
     ) -> CommitResult:
         """Applies ``edits`` as one transaction; raises DatastoreError, nothing applied.
+
+        Returns once the commit is durable; with ``wait`` False as soon as it is applied,
+        and the caller must wait for ``durable`` before it acknowledges the commit.
 
         ``confirm`` is (commit id, rollback timeout ns): the commit is reverted unless
         ``confirm_commit`` is called before the timeout (0 means the 10-minute default).
@@ -181,6 +200,10 @@ class Datastore:
         started_ns = self._clock.monotonic_ns()
         try:
             result = self._commit(edits, confirm, meta, authorize, follows)
+            if wait:
+                wait_durable(result.durable, self._settle)
+            elif result.durable is not None:
+                result = replace(result, durable=settled(result.durable, self._settle))
         except DatastoreError as err:
             self.metrics.commit_finished(err.kind.value, _seconds_since(self._clock, started_ns))
             raise
@@ -197,6 +220,7 @@ class Datastore:
         follows: str | None,
     ) -> CommitResult:
         with self._lock:
+            self._settle()
             prior = self._pending
             if prior is not None and follows != prior.commit_id:
                 raise DatastoreError(
@@ -364,22 +388,63 @@ class Datastore:
             )
             raise DatastoreError(kind, f"{err}; nothing was applied{degraded}") from None
         version = base.version + 1
+        now = self._clock.now_ns()
+        running = Running(version, candidate, now, intents)
+        event = CommitEvent(version, now, changes, candidate, dict(meta))
+
+        def made_durable() -> None:  # on the journal's thread, in version order
+            self._durable = (running, pending)
+            self._feed.publish(event)
+
+        # In place before the record can become durable, so listeners see it running.
+        before = (base, self._pending)
+        self._devices.keep(applied)
+        self._running, self._pending = running, pending
         try:
-            self._store.save(
-                version, candidate, dict(meta), pending=_record(pending) if pending else None
+            durable = self._store.commit(
+                version,
+                candidate,
+                dict(meta),
+                pending=_record(pending) if pending else None,
+                on_durable=made_durable,
             )
         except Exception as err:
-            left = self._devices.undo(applied, base.intents)
-            self.metrics.rollback(RollbackReason.STORAGE_FAILURE, ok=not left)
+            self._back_to(*before)
             raise DatastoreError(
                 ErrorKind.STORAGE, f"saving the configuration failed: {err}"
             ) from err
-        self._devices.keep(applied)
-        now = self._clock.now_ns()
-        self._running = Running(version, candidate, now, intents)
-        self._pending = pending
-        self._feed.publish(CommitEvent(version, now, changes, candidate, dict(meta)))
-        return CommitResult(version, now, changes)
+        return CommitResult(version, now, changes, durable)
+
+    def _settle(self) -> None:
+        """After a failed journal write: the hardware and the running snapshot go back to
+        the last durable commit and the journal is cut back to it (a storage that still
+        fails is logged; the next commit then fails with STORAGE)."""
+        with self._lock:
+            if self._store.failure is None:
+                return
+            durable, pending = self._durable
+            if self._running is not durable:
+                self._back_to(durable, pending)
+            try:
+                self._store.recover()
+            except OSError as err:
+                log.error("the journal cannot be cut back to version %d: %s", durable.version, err)
+
+    def _back_to(self, target: Running, pending: Pending | None) -> None:
+        """Reprograms the hardware from the running intents to ``target``'s and makes it
+        running again (a commit that could not be saved); devices that cannot follow
+        are reported degraded."""
+        current = self._running.intents
+        try:
+            self._devices.keep(self._devices.apply(current, target.intents))
+            ok = True
+        except (HardwareRefused, HardwareFailed) as err:
+            log.error("going back to version %d failed: %s", target.version, err)
+            names = current.keys() | target.intents.keys()
+            self._devices.mark_degraded(n for n in names if current.get(n) != target.intents.get(n))
+            ok = False
+        self.metrics.rollback(RollbackReason.STORAGE_FAILURE, ok=ok)
+        self._running, self._pending = target, pending
 
     def _checked_change(
         self,
@@ -424,6 +489,7 @@ class Datastore:
             return CommitResult(base.version, self._clock.now_ns(), ())
         result = self._install(candidate, edits, meta, pending, authorize)
         if pending is None:
+            wait_durable(result.durable, self._settle)  # before the pending record goes
             self._store.clear_pending()
         return result
 
@@ -431,11 +497,12 @@ class Datastore:
         """Reinstalls checkpoint ``version``. The pending commit (if any) is dropped only
         once the rollback has been installed: when it fails, the commit stays pending
         (and is persisted as pending), so the rollback is retried, never forgotten."""
-        target = self._store.load_checkpoint(version).tree
+        target = self._store.load_version(version).tree
         try:
             result = self._install(
                 target, [Edit.replace(DataPath.root(), target)], {"rollback": reason}, None
             )
+            wait_durable(result.durable, self._settle)  # before the pending record goes
         except DatastoreError:
             if self._pending is not None:  # its devices hold the unconfirmed change
                 wanted = self._intents_of(target)

@@ -7,6 +7,7 @@ from pathlib import Path
 from agent.datastore.persist_format import CheckpointInfo
 
 CHECKPOINT_DIR = "checkpoints"
+JOURNAL_DIR = "journal"
 
 
 class PersistenceError(Exception):
@@ -43,6 +44,27 @@ class CorruptConfigError(CorruptFileError):
             )
         super().__init__(
             path, problem, f"running configuration {path} is unusable: {problem}; {advice}"
+        )
+
+
+class CorruptJournalError(CorruptFileError):
+    """A journal segment that cannot be replayed: damage before its end (never a torn
+    tail, which is dropped), a gap in the versions or a record that does not apply.
+
+    ``offset`` is the byte where the bad record starts (None: the file as a whole).
+    Nothing is skipped: the agent does not start until the segment is dealt with.
+    """
+
+    def __init__(self, path: Path, problem: str, offset: int | None = None) -> None:
+        self.offset = offset
+        where = f" at byte {offset}" if offset is not None else ""
+        super().__init__(
+            path,
+            problem,
+            f"journal segment {path} is unusable{where}: {problem}; the commits from there "
+            f"on are not loaded and nothing is skipped: restore a checkpoint from "
+            f"{path.parent.parent / CHECKPOINT_DIR} with `edge-agent restore-checkpoint "
+            f"VERSION` (`edge-agent checkpoints` lists them)",
         )
 
 

@@ -110,10 +110,10 @@ def test_storage_failure_undoes_the_hardware(
     ds = build(engine, tmp_path / "s", clock)
     before_hw = hw(ds)
 
-    def broken_save(*args: object, **kwargs: object) -> None:
+    def broken_commit(*args: object, **kwargs: object) -> None:
         raise OSError(28, "No space left on device")
 
-    ds._store.save = broken_save  # type: ignore[method-assign]
+    ds._store.commit = broken_commit  # type: ignore[method-assign]
     with pytest.raises(DatastoreError) as err:
         ds.commit([Edit.update(MTU.format("tor-tf1/1"), 9100)])
     assert err.value.kind is ErrorKind.STORAGE and "No space" in err.value.message

@@ -65,10 +65,10 @@ def test_save_then_load_returns_version_tree_and_meta(tmp_path: Path) -> None:
     assert snapshot.version == 7
     assert snapshot.tree == tree(7)
     assert snapshot.meta == {"commit": "c7", "user": "admin"}
-    assert snapshot.header == header
-    assert header.saved_at_ns == clock.now_ns()
+    assert snapshot.checkpoint == header and snapshot.replayed == 0
+    assert header.saved_at_ns == snapshot.saved_at_ns == clock.now_ns()
     canonical = json.dumps(tree(7), sort_keys=True, separators=(",", ":")).encode()
-    assert snapshot.config_sha256 == hashlib.sha256(canonical).hexdigest()
+    assert header.config_sha256 == hashlib.sha256(canonical).hexdigest()
 
 
 def test_file_is_a_header_line_and_the_canonical_tree(tmp_path: Path) -> None:
@@ -130,10 +130,10 @@ def _format_9(data: bytes) -> bytes:
 CORRUPTIONS = {
     "truncated in tree": (lambda d: d[: len(d) // 2], "truncated"),
     "truncated after header": (lambda d: d[: d.index(b"\n")], "truncated"),
-    "truncated in header": (lambda d: d[:40], "header line is not JSON"),
+    "truncated in header": (lambda d: d[:40], "configuration header is not JSON"),
     "flipped byte in tree": (lambda d: _flip(d, len(d) - 30), "tree checksum mismatch"),
     "flipped byte in header": (lambda d: _flip(d, d.index(b'"version":') + 10), "header checksum"),
-    "garbage": (lambda d: os.urandom(4096), "header line is not JSON"),
+    "garbage": (lambda d: os.urandom(4096), "configuration header is not JSON"),
     "plain JSON config": (lambda d: json.dumps(tree(1)).encode(), "no format marker"),
     "empty file": (lambda d: b"", "empty file"),
     "wrong format version": (_format_9, "unsupported format 'edge-agent/config/9'"),
@@ -233,7 +233,7 @@ def test_missing_current_file_with_checkpoints_is_not_a_new_site(tmp_path: Path)
     store = saved(tmp_path, range(1, 3))
     store.current_path.unlink()
 
-    with pytest.raises(CorruptConfigError, match="missing, but checkpoints exist"):
+    with pytest.raises(CorruptConfigError, match="missing, but checkpoints or a journal exist"):
         store.load()
 
 
@@ -296,7 +296,7 @@ def test_pruning_keeps_the_newest_n(tmp_path: Path) -> None:
     assert store.load_checkpoint(5).tree == tree(5)
 
     store = saved(tmp_path / "default", range(1, 13))
-    assert checkpoint_versions(store) == list(range(3, 13))
+    assert checkpoint_versions(store) == [10, 11, 12]
 
 
 def test_keep_must_be_positive(tmp_path: Path) -> None:
@@ -319,7 +319,7 @@ def test_list_checkpoints_reports_each_with_its_problem(tmp_path: Path) -> None:
 
 
 def test_restore_checkpoint_saves_it_as_a_new_version(tmp_path: Path) -> None:
-    store = saved(tmp_path, range(1, 5))
+    store = saved(tmp_path, range(1, 5), keep=10)
 
     header = store.restore_checkpoint(2)
 
