@@ -3,18 +3,33 @@
 from __future__ import annotations
 
 import ast
+import dataclasses
 import subprocess
 import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
 from importlib.metadata import EntryPoint
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 import agent.drivers.registry as registry_module
-from agent.clock import FakeClock
-from agent.drivers import DeviceConfig, UnknownBackend, UnknownChipset
+from agent.clock import Clock, FakeClock
+from agent.drivers import (
+    Capabilities,
+    DeviceConfig,
+    PortConfig,
+    PortOp,
+    Problem,
+    UnknownBackend,
+    UnknownChipset,
+)
+from agent.drivers.checks import Check, CheckContext
 from agent.drivers.errors import DriverUnavailable
+from agent.drivers.mock import MockHardware
 from agent.drivers.registry import BACKEND_GROUP, ENTRY_POINT_GROUP, DriverRegistry
+from agent.drivers.units import GBPS
 
 NINE = (
     "bluefield-2",
@@ -94,6 +109,56 @@ def test_broken_and_conflicting_plugins_are_reported_not_fatal(monkeypatch) -> N
     assert any("unqualified" in e and "not named <family>.<backend>" in e for e in errors)
     assert any("tofino.units" in e and "not a backend provider" in e for e in errors)
     assert list(registry.backends("tofino")) == ["mock"]
+
+
+class StrictMtuHardware(MockHardware):
+    """A backend that probes a narrower MTU range than its chip profile."""
+
+    def capabilities(self) -> Capabilities:
+        return dataclasses.replace(super().capabilities(), mtu_max=1500)
+
+
+def check_port_named(ctx: CheckContext) -> Iterator[Problem]:
+    """This backend's own rule: ports name the interface they drive."""
+    for port in ctx.own_ports:
+        if port.interface_name is None:
+            yield Problem("port", port.name, "strict-interface", "names no interface")
+
+
+@dataclass(frozen=True)
+class StrictBackend:
+    description: str = "a backend plugged in from outside the family"
+    checks: tuple[Check, ...] = (check_port_named,)
+
+    def create(self, config: DeviceConfig, profile: Capabilities, clock: Clock) -> Any:
+        return StrictMtuHardware(config, profile, clock)
+
+
+STRICT = StrictBackend()
+
+
+def test_a_backend_plugs_into_a_family_through_its_entry_point(monkeypatch) -> None:
+    installed = registry_module.entry_points
+    extra = EntryPoint("tofino.strict", "tests.drivers.test_registry:STRICT", BACKEND_GROUP)
+
+    def with_extra(group: str) -> list[EntryPoint]:
+        found = list(installed(group=group))
+        return [*found, extra] if group == BACKEND_GROUP else found
+
+    monkeypatch.setattr(registry_module, "entry_points", with_extra)
+    registry = DriverRegistry.discover()
+    assert registry.load_errors == ()
+    assert list(registry.backends("tofino")) == ["mock", "strict"]
+    assert ("tofino", "tofino2", "strict") in {
+        (t.family, t.chipset, t.backend) for t in registry.targets()
+    }
+    driver = registry.create(DeviceConfig("sw", "tofino2", backend="strict"), FakeClock())
+    assert driver.capabilities().mtu_max == 1500, "capabilities come from the backend"
+    port = PortConfig("sw/1", "sw", 1, speed_bps=100 * GBPS, fec="auto", mtu=9000)
+    problems = driver.validate((PortOp(None, port),)).problems
+    assert {p.rule for p in problems} == {"port-mtu", "strict-interface"}
+    assert "range 64..1500" in next(p.message for p in problems if p.rule == "port-mtu")
+    assert not driver.is_open, "validating opened nothing"
 
 
 def test_the_registry_imports_no_concrete_family() -> None:
