@@ -32,6 +32,9 @@ SPEED_NAMES: Mapping[int, str] = MappingProxyType({bps: name for name, bps in SP
 BLUEFIELD_CHIPSETS: frozenset[str] = frozenset({"bluefield-2", "bluefield-3"})
 """Chipsets derived from the ``bluefield`` identity: the only ones with a ``dpu-mode``."""
 
+# The state renderers' copy of the model's config defaults. Conversions for commits read
+# them from the schema, through the ModelRegistry; tests/mapping/test_registry.py pins
+# these tables to the same schema, so they cannot drift from it.
 DEVICE_DEFAULTS: Mapping[str, Any] = MappingProxyType({"backend": "mock", "enabled": True})
 PORT_DEFAULTS: Mapping[str, Any] = MappingProxyType(
     {
