@@ -7,7 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from agent.mapping.model import TENANT_DEFAULTS
+from agent.datastore.model_registry import model_registry
+from agent.mapping.registry import ModelRegistry
 from agent.schema.engine import SchemaEngine
 from agent.site_file import SiteFileError, default_site_path, read_config_file, summarise
 
@@ -30,39 +31,40 @@ def run(args: argparse.Namespace) -> int:
     except SiteFileError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    refusals = SchemaEngine().refusals(tree)
+    engine = SchemaEngine()
+    refusals = engine.refusals(tree)
     for refusal in refusals:
         print(f"{path}: {refusal}", file=sys.stderr)
     if refusals:
         return 1
     print(f"# {path.name}: valid ({summarise(tree)})")
-    for line in render_tree(tree):
+    for line in render_tree(tree, model_registry(engine.nav)):
         print(line)
     return 0
 
 
-def render_tree(tree: dict[str, Any]) -> list[str]:
+def render_tree(tree: dict[str, Any], model: ModelRegistry) -> list[str]:
     """Devices with their ports, tenants with their quotas, then slices with their
-    members, one line each."""
+    members, one line each; leaves left out show the model's defaults."""
     lines: list[str] = []
     devices = _entries(tree, "edge-platform:platform", "devices", "device")
     ports = _entries(tree, "edge-ports:ports", "port")
     for device in devices:
-        cfg = device.get("config", {})
+        cfg = model.device.configured(device.get("config", {}))
         chipset = str(cfg.get("chipset", "?")).rpartition(":")[2]
-        lines.append(f"device {device['name']} ({chipset}, backend {cfg.get('backend', 'mock')})")
+        lines.append(f"device {device['name']} ({chipset}, backend {cfg['backend']})")
         for port in ports:
-            pc = port.get("config", {})
+            pc = model.port.configured(port.get("config", {}))
             if pc.get("device") != device["name"]:
                 continue
-            breakout = pc.get("breakout", "none")
-            split = f" breakout {breakout} ch {pc.get('channel', 0)}" if breakout != "none" else ""
+            breakout = pc["breakout"]
+            split = f" breakout {breakout} ch {pc['channel']}" if breakout != "none" else ""
             lines.append(
                 f"  port {port['name']}: cage {pc.get('index')}{split}, {pc.get('speed')}, "
-                f"fec {pc.get('fec', 'auto')}, mtu {pc.get('mtu', 1514)}"
+                f"fec {pc['fec']}, mtu {pc['mtu']}"
             )
     for tenant in _entries(tree, "edge-tenants:tenants", "tenant"):
-        lines.append(_tenant_line(tenant))
+        lines.append(_tenant_line(model.tenant.configured(tenant.get("config", {})), tenant))
     for sl in _entries(tree, "edge-slices:slices", "slice"):
         sc = sl.get("config", {})
         sd = f"/{sc['sd']}" if "sd" in sc else ""
@@ -74,8 +76,7 @@ def render_tree(tree: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _tenant_line(tenant: dict[str, Any]) -> str:
-    tc = {**TENANT_DEFAULTS, **tenant.get("config", {})}
+def _tenant_line(tc: dict[str, Any], tenant: dict[str, Any]) -> str:
     rate = tc.get("max-guaranteed-rate-bps")
     guaranteed = "no rate limit" if rate is None else f"{int(rate) / 1e9:g}G guaranteed"
     return (
