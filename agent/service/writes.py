@@ -8,7 +8,9 @@ the one writer lock:
 2. the principal's Set rate (tenants: their ``max-set-rate`` quota);
 3. the principal's view turns the edits into edits of the whole site (a tenant's edits
    are evaluated in its view) and authorizes the commit's diff;
-4. the datastore commits (validation, quotas, hardware, all or nothing), or performs
+4. the datastore commits (validation, quotas, hardware, all or nothing; the lock is
+   released before the commit's journal record is durable, and the write is answered
+   only once it is, so concurrent writes share a sync), or performs
    the commit-confirmed action asked for, or (``validate_only``) checks the commit
    without applying anything;
 5. the outcome or the refusal is written to the audit log (user, tenant, peer, paths,
@@ -20,7 +22,8 @@ from __future__ import annotations
 import asyncio
 import enum
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from concurrent.futures import Future
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from agent.clock import Clock
@@ -114,6 +117,7 @@ class Committer(Protocol):
         meta: Any = None,
         authorize: Callable[[Tree, Tree, Sequence[Change]], None] | None = None,
         follows: str | None = None,
+        wait: bool = True,
     ) -> CommitResult: ...
 
     def validate(
@@ -164,6 +168,7 @@ class WriteOutcome:
     version: int | None  # the committed version, if a commit happened
     timestamp_ns: int
     summary: str
+    durable: Future[int] | None = field(default=None, compare=False, repr=False)
 
 
 CodeOf = Callable[[Kind | None], str]
@@ -200,8 +205,9 @@ class WriteService:
 
     @property
     def lock(self) -> FairLock:
-        """The writer lock: held for the whole of each write, granted to the waiting
-        shares (tenants, users) in turn."""
+        """The writer lock: held for each write until its commit is applied, granted to
+        the waiting shares (tenants, users) in turn. The wait for the commit's journal
+        record is outside it, so writes that arrive meanwhile share the next sync."""
         return self._lock
 
     async def write(self, request: WriteRequest, code_of: CodeOf) -> WriteOutcome:
@@ -215,6 +221,11 @@ class WriteService:
                     self.locks.check_write(RUNNING, request.session)
                 self._arbiter.admit(request.arbitration)
                 outcome = await asyncio.to_thread(self._perform, request)
+            if outcome.durable is not None:  # outside the lock: later writes share the sync
+                try:
+                    await asyncio.wrap_future(outcome.durable)
+                except DatastoreError as err:
+                    raise from_datastore(err) from None
         except ServiceError as err:
             err = ServiceError(err.kind, request.view.redact(err.message), op_index=err.op_index)
             outcome_kind = Outcome.DENIED if err.kind is Kind.DENIED else Outcome.FAILED
@@ -285,6 +296,7 @@ class WriteService:
                 meta=meta,
                 authorize=request.view.authorize,
                 follows=follows,
+                wait=False,
             )
         except DatastoreError as err:
             raise _refusal(err, sources) from None
@@ -296,7 +308,7 @@ class WriteService:
                 summary += f", confirming commit {commit.commit_id!r}"
             elif commit is not None:
                 summary += f" awaiting confirmation of commit {commit.commit_id!r}"
-        return WriteOutcome(result.version, result.timestamp_ns, summary)
+        return WriteOutcome(result.version, result.timestamp_ns, summary, result.durable)
 
     def _commit_action(self, commit: CommitRequest) -> WriteOutcome:
         try:
