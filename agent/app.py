@@ -26,7 +26,7 @@ from agent.clock import Clock, SystemClock
 from agent.config import Settings
 from agent.datastore.datastore import Datastore, Running
 from agent.datastore.hardware import DevicePool
-from agent.datastore.persistence import ConfigStore
+from agent.datastore.persistence import CheckpointPolicy, ConfigStore, PersistMode
 from agent.drivers.intent import DeviceIntent
 from agent.drivers.interface import Driver
 from agent.drivers.registry import DriverRegistry
@@ -289,7 +289,14 @@ def build_agent(
         log.warning("%s", problem)
     metrics: MetricsSink = AgentMetrics() if settings.metrics.listen is not None else NoMetrics()
     pool = DevicePool(lambda config: drivers.create(config, clock), metrics=metrics)
-    store = ConfigStore(state_dir, clock=clock)
+    persistence = settings.persistence
+    store = ConfigStore(
+        state_dir,
+        clock=clock,
+        mode=PersistMode(persistence.mode),
+        policy=CheckpointPolicy(persistence.checkpoint_records, persistence.checkpoint_bytes),
+        keep=persistence.keep_checkpoints,
+    )
     datastore = Datastore(schema, pool, store, clock)
     datastore.metrics = metrics
     live = LiveDrivers(pool)

@@ -67,6 +67,12 @@ Example (every key shown with its default)::
     [telemetry]                        # Subscribe (docs/telemetry.md)
     bundling = "sample"                # per Notification: "leaf", "container" or "sample"
     max_updates_per_notification = 256
+
+    [persistence]                      # the running configuration (docs/datastore.md)
+    mode = "journal"                   # or "rewrite": the whole tree written per commit
+    checkpoint_records = 1000          # a background checkpoint after this many commits
+    checkpoint_bytes = 8388608         # or this much journal, whichever comes first
+    keep_checkpoints = 3               # checkpoints kept (rollback and restore points)
 """
 
 from __future__ import annotations
@@ -232,6 +238,19 @@ class MetricsSettings:
     counters: bool = False
 
 
+PERSIST_MODES = ("journal", "rewrite")
+
+
+@dataclass(frozen=True, slots=True)
+class PersistenceSettings:
+    """How commits are made durable (see agent.datastore.persistence)."""
+
+    mode: str = "journal"
+    checkpoint_records: int = 1000
+    checkpoint_bytes: int = 8 << 20
+    keep_checkpoints: int = 3
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Everything ``edge-agent serve`` needs to know."""
@@ -252,6 +271,7 @@ class Settings:
     netconf: NetconfSettings = field(default_factory=NetconfSettings)
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
     telemetry: TelemetryLimits = field(default_factory=TelemetryLimits)
+    persistence: PersistenceSettings = field(default_factory=PersistenceSettings)
 
     @property
     def users_file(self) -> Path:
@@ -296,6 +316,7 @@ def settings_from_mapping(data: Mapping[str, Any], *, base_dir: Path) -> Setting
     netconf_table = top.table("netconf")
     metrics_table = top.table("metrics")
     telemetry_table = top.table("telemetry")
+    persistence_table = top.table("persistence")
     defaults = Settings()
     listen_text = top.get("listen", str, None)
     settings = Settings(
@@ -352,6 +373,7 @@ def settings_from_mapping(data: Mapping[str, Any], *, base_dir: Path) -> Setting
             counters=metrics_table.get("counters", bool, False),
         ),
         telemetry=_telemetry_limits(telemetry_table),
+        persistence=_persistence_settings(persistence_table),
     )
     tables = (
         top,
@@ -364,6 +386,7 @@ def settings_from_mapping(data: Mapping[str, Any], *, base_dir: Path) -> Setting
         netconf_table,
         metrics_table,
         telemetry_table,
+        persistence_table,
     )
     for table in tables:
         table.refuse_unknown()
@@ -397,6 +420,19 @@ def _telemetry_limits(table: _Table) -> TelemetryLimits:
         max_updates_per_notification=table.positive_int(
             "max_updates_per_notification", defaults.max_updates_per_notification
         ),
+    )
+
+
+def _persistence_settings(table: _Table) -> PersistenceSettings:
+    defaults = PersistenceSettings()
+    mode = table.get("mode", str, defaults.mode)
+    if mode not in PERSIST_MODES:
+        raise ConfigError(f"persistence.mode {mode!r}: use one of {', '.join(PERSIST_MODES)}")
+    return PersistenceSettings(
+        mode=mode,
+        checkpoint_records=table.positive_int("checkpoint_records", defaults.checkpoint_records),
+        checkpoint_bytes=table.positive_int("checkpoint_bytes", defaults.checkpoint_bytes),
+        keep_checkpoints=table.positive_int("keep_checkpoints", defaults.keep_checkpoints),
     )
 
 
