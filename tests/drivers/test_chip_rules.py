@@ -6,6 +6,7 @@ import dataclasses
 
 import pytest
 
+from agent.clock import FakeClock
 from agent.drivers import (
     DeviceConfig,
     DeviceOp,
@@ -16,6 +17,11 @@ from agent.drivers import (
     SliceOp,
     ValidationFailed,
 )
+from agent.drivers.capabilities import Capabilities, InterfaceLimits
+from agent.drivers.checks import COMMON_CHECKS
+from agent.drivers.chip_driver import ChipDriver
+from agent.drivers.mock import MockHardware
+from agent.drivers.nvidia.profiles import CONNECTX6
 
 from .helpers import G, create, make_driver, messages, port, problems
 
@@ -273,3 +279,42 @@ def test_the_device_keeps_its_identity() -> None:
     assert {p.rule for p in problems(driver, (renamed,))} == {"device-identity", "op-shape"}
     rechipped = DeviceOp(before, dataclasses.replace(before, chipset="tofino2"))
     assert "chipset cannot change from tofino1 to tofino2" in messages(driver, (rechipped,))[0]
+
+
+# ------------------------------------------------------- probed host interfaces
+
+
+class ProbedNic(MockHardware):
+    """A ConnectX-6 whose backend probed two host interfaces."""
+
+    def capabilities(self) -> Capabilities:
+        return dataclasses.replace(
+            super().capabilities(),
+            interfaces=(
+                InterfaceLimits("eth0", 68, 9000, speeds_bps=(25 * G,), max_vfs=4),
+                InterfaceLimits("eth1", 68, 9500),
+            ),
+        )
+
+
+def test_ports_are_held_to_their_host_interface_as_well_as_to_the_chip() -> None:
+    config = DeviceConfig("dut", "connectx-6")
+    hardware = ProbedNic(config, CONNECTX6, FakeClock())
+    driver = ChipDriver(config, COMMON_CHECKS, hardware, FakeClock())
+    eth0 = port("p0", speed_bps=25 * G, interface_name="eth0")
+    assert driver.validate(create(eth0)).ok
+    assert messages(driver, create(dataclasses.replace(eth0, mtu=9100))) == [
+        "port p0: mtu 9100 is outside the range 68..9000 of interface eth0 [rule port-mtu] "
+        "(refused op 0: port p0 create, mtu, interface_name)"
+    ]
+    assert messages(driver, create(dataclasses.replace(eth0, speed_bps=100 * G))) == [
+        "port p0: speed 100G is not a link mode of interface eth0 (supported: 25G) "
+        "[rule port-speed] (refused op 0: port p0 create, speed_bps, interface_name)"
+    ]
+    assert [p.rule for p in problems(driver, create(dataclasses.replace(eth0, num_vfs=5)))] == [
+        "vf-limit"
+    ]
+    eth1 = port("p1", 2, speed_bps=100 * G, mtu=9000, num_vfs=100, interface_name="eth1")
+    assert driver.validate(create(eth1)).ok, "eth1 names no speeds or VF limit: the chip's apply"
+    unprobed = port("p2", 2, mtu=9978, interface_name="eth9")
+    assert driver.validate(create(unprobed)).ok, "an interface nobody probed: the chip's limits"
