@@ -20,9 +20,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import grpc
-from grpc import aio
 
 from agent.clock import Clock
+from agent.grpc_handlers import WrappingInterceptor
 from agent.memory import MemoryReclaimer
 
 log = logging.getLogger(__name__)
@@ -62,7 +62,7 @@ class RateLimitedLog:
         return True
 
 
-class DecodingInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
+class DecodingInterceptor(WrappingInterceptor):
     """Decodes every request itself; undecodable ones end with INVALID_ARGUMENT."""
 
     def __init__(
@@ -73,27 +73,13 @@ class DecodingInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
         log_burst: int = 10,
         log_interval_s: float = 10.0,
     ) -> None:
+        super().__init__()
         self._log = RateLimitedLog(log, clock, burst=log_burst, interval_s=log_interval_s)
         self._reclaimer = reclaimer
-        self._wrapped: dict[str, tuple[grpc.RpcMethodHandler, grpc.RpcMethodHandler]] = {}
 
-    async def intercept_service(
-        self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
-        handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler:
-        handler = await continuation(handler_call_details)
-        if handler is None or handler.request_deserializer is None:
+    def wrap(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
+        if handler.request_deserializer is None:
             return handler
-        method: str = handler_call_details.method
-        known = self._wrapped.get(method)
-        if known is not None and known[0] is handler:
-            return known[1]
-        wrapped = self._wrap(method, handler)
-        self._wrapped[method] = (handler, wrapped)  # one per method: bounded by the services
-        return wrapped
-
-    def _wrap(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
         decode = self._decoder(method, handler.request_deserializer)
         serializer = handler.response_serializer
         if handler.unary_unary is not None:

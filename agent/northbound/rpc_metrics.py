@@ -18,15 +18,14 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import grpc
-from grpc import aio
 from lxml import etree
 
 from agent.clock import Clock
+from agent.grpc_handlers import Behaviour, WrappingInterceptor, rewrap_handler
 from agent.metrics.sink import RpcMetrics
 from agent.northbound.netconf.contracts import Element, RpcContext, RpcError, RpcErrors, RpcHandler
 
 NETCONF_SERVICE = "netconf"
-Behaviour = Callable[[Any, Any], Any]
 
 
 class _Meter:
@@ -47,52 +46,18 @@ class _Meter:
         self._metrics.rpc_finished(self._service, self._method, code, seconds)
 
 
-class RpcMetricsInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
+class RpcMetricsInterceptor(WrappingInterceptor):
     """Counts and times every RPC of the gRPC server."""
 
     def __init__(self, metrics: RpcMetrics, clock: Clock) -> None:
+        super().__init__()
         self._metrics = metrics
         self._clock = clock
-        self._wrapped: dict[str, tuple[grpc.RpcMethodHandler, grpc.RpcMethodHandler]] = {}
 
-    async def intercept_service(
-        self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
-        handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler:
-        handler = await continuation(handler_call_details)
-        if handler is None:
-            return handler
-        method: str = handler_call_details.method
-        known = self._wrapped.get(method)
-        if known is not None and known[0] is handler:
-            return known[1]
+    def wrap(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
         service, _, name = method.lstrip("/").rpartition("/")
-        wrapped = _metered_handler(handler, _Meter(self._metrics, self._clock, service, name))
-        self._wrapped[method] = (handler, wrapped)  # one per method: bounded by the services
-        return wrapped
-
-
-def _metered_handler(handler: grpc.RpcMethodHandler, meter: _Meter) -> grpc.RpcMethodHandler:
-    serializers = {
-        "request_deserializer": handler.request_deserializer,
-        "response_serializer": handler.response_serializer,
-    }
-    if handler.unary_unary is not None:
-        return grpc.unary_unary_rpc_method_handler(
-            _single(handler.unary_unary, meter), **serializers
-        )
-    if handler.stream_unary is not None:
-        return grpc.stream_unary_rpc_method_handler(
-            _single(handler.stream_unary, meter), **serializers
-        )
-    if handler.unary_stream is not None:
-        return grpc.unary_stream_rpc_method_handler(
-            _streamed(handler.unary_stream, meter), **serializers
-        )
-    return grpc.stream_stream_rpc_method_handler(
-        _streamed(handler.stream_stream, meter), **serializers
-    )
+        meter = _Meter(self._metrics, self._clock, service, name)
+        return rewrap_handler(handler, lambda b: _single(b, meter), lambda b: _streamed(b, meter))
 
 
 def _single(behaviour: Behaviour, meter: _Meter) -> Callable[[Any, Any], Awaitable[Any]]:

@@ -18,8 +18,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from typing import Any
 
 import grpc
-from grpc import aio
 
+from agent.grpc_handlers import Behaviour, WrappingInterceptor, rewrap_handler
 from agent.metrics.sink import LoginMetrics, NoMetrics
 from agent.security.audit import AuditLog, Outcome
 from agent.security.credentials import (
@@ -39,10 +39,8 @@ from agent.security.password_login import password_login
 from agent.security.throttle import LoginThrottle
 from agent.security.users import User
 
-Behaviour = Callable[[Any, Any], Any]
 
-
-class AuthInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
+class AuthInterceptor(WrappingInterceptor):
     """Authenticates each call; methods in ``exempt_methods`` (full names such as
     ``/grpc.health.v1.Health/Check``) pass through without credentials."""
 
@@ -56,12 +54,12 @@ class AuthInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
         metrics: LoginMetrics | None = None,
     ) -> None:
         """``throttle`` limits password guessing; logins are not throttled without it."""
+        super().__init__()
         self._authenticator = authenticator
         self._metrics: LoginMetrics = metrics or NoMetrics()
         self._audit = audit
         self._throttle = throttle
         self._exempt = frozenset(exempt_methods)
-        self._wrapped: dict[str, tuple[grpc.RpcMethodHandler, grpc.RpcMethodHandler]] = {}
         self._user: contextvars.ContextVar[User | None] = contextvars.ContextVar(
             f"edge_agent_user_{id(self):x}", default=None
         )
@@ -73,21 +71,10 @@ class AuthInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
             raise LookupError("no authenticated user in this context")
         return user
 
-    async def intercept_service(
-        self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
-        handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler:
-        handler = await continuation(handler_call_details)
-        method: str = handler_call_details.method
-        if handler is None or method in self._exempt:
+    def wrap(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
+        if method in self._exempt:
             return handler
-        known = self._wrapped.get(method)
-        if known is not None and known[0] is handler:
-            return known[1]
-        wrapped = _wrap_handler(handler, lambda context: self._admit(method, context))
-        self._wrapped[method] = (handler, wrapped)  # one per method: bounded by the service
-        return wrapped
+        return _wrap_handler(handler, lambda context: self._admit(method, context))
 
     async def _admit(self, method: str, context: Any) -> None:
         """Authenticates the call or aborts it; remembers the user for the handler."""
@@ -145,24 +132,8 @@ def _wrap_handler(
     handler: grpc.RpcMethodHandler, admit: Callable[[Any], Awaitable[None]]
 ) -> grpc.RpcMethodHandler:
     """The same handler with ``admit(context)`` run before its behaviour."""
-    serializers = {
-        "request_deserializer": handler.request_deserializer,
-        "response_serializer": handler.response_serializer,
-    }
-    if handler.unary_unary is not None:
-        return grpc.unary_unary_rpc_method_handler(
-            _single_response(handler.unary_unary, admit), **serializers
-        )
-    if handler.stream_unary is not None:
-        return grpc.stream_unary_rpc_method_handler(
-            _single_response(handler.stream_unary, admit), **serializers
-        )
-    if handler.unary_stream is not None:
-        return grpc.unary_stream_rpc_method_handler(
-            _response_stream(handler.unary_stream, admit), **serializers
-        )
-    return grpc.stream_stream_rpc_method_handler(
-        _response_stream(handler.stream_stream, admit), **serializers
+    return rewrap_handler(
+        handler, lambda b: _single_response(b, admit), lambda b: _response_stream(b, admit)
     )
 
 
