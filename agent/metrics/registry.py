@@ -7,7 +7,7 @@ when Prometheus scrapes. Names and labels are listed in docs/deploy.md#metrics.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from prometheus_client import (
     CollectorRegistry,
@@ -31,20 +31,23 @@ class AgentMetrics:
 
     def __init__(self, collectors: Iterable[Collector] = ()) -> None:
         disable_created_metrics()  # type: ignore[no-untyped-call]  # *_created: noise
-        self.registry = CollectorRegistry()
-        registry = self.registry
-        self._rpcs = Counter(
-            f"{PREFIX}_rpcs",
-            "RPCs answered, by service, method and status code",
-            ["service", "method", "code"],
-            registry=registry,
+        self.registry = registry = CollectorRegistry()
+
+        def counter(name: str, doc: str, *labels: str) -> Counter:
+            return Counter(f"{PREFIX}_{name}", doc, labels, registry=registry)
+
+        def histogram(name: str, doc: str, buckets: Sequence[float], *labels: str) -> Histogram:
+            return Histogram(f"{PREFIX}_{name}", doc, labels, buckets=buckets, registry=registry)
+
+        self._rpcs = counter(
+            "rpcs", "RPCs answered, by service, method and status code", "service", "method", "code"
         )
-        self._rpc_seconds = Histogram(
-            f"{PREFIX}_rpc_duration_seconds",
+        self._rpc_seconds = histogram(
+            "rpc_duration_seconds",
             "Time from an RPC's start to its status (a stream's whole life)",
-            ["service", "method"],
-            buckets=RPC_BUCKETS,
-            registry=registry,
+            RPC_BUCKETS,
+            "service",
+            "method",
         )
         self._in_flight = Gauge(
             f"{PREFIX}_rpcs_in_flight",
@@ -52,47 +55,36 @@ class AgentMetrics:
             ["service", "method"],
             registry=registry,
         )
-        self._commits = Counter(
-            f"{PREFIX}_commits",
-            "Commits, by result: committed, unchanged or the refusal's kind",
-            ["result"],
-            registry=registry,
+        self._commits = counter(
+            "commits", "Commits, by result: committed, unchanged or the refusal's kind", "result"
         )
-        self._commit_seconds = Histogram(
-            f"{PREFIX}_commit_duration_seconds",
+        self._commit_seconds = histogram(
+            "commit_duration_seconds",
             "Time a commit that changed the configuration took, validation to publication",
-            buckets=COMMIT_BUCKETS,
-            registry=registry,
+            COMMIT_BUCKETS,
         )
-        self._rollbacks = Counter(
-            f"{PREFIX}_rollbacks",
-            "Applied configuration taken back, by reason and result",
-            ["reason", "result"],
-            registry=registry,
+        self._rollbacks = counter(
+            "rollbacks", "Configuration taken back, by reason and result", "reason", "result"
         )
-        self._driver_ops = Counter(
-            f"{PREFIX}_driver_operations",
+        self._driver_ops = counter(
+            "driver_operations",
             "Operations drivers applied, by device and operation",
-            ["device", "operation"],
-            registry=registry,
+            "device",
+            "operation",
         )
-        self._driver_refusals = Counter(
-            f"{PREFIX}_driver_refusals",
+        self._driver_refusals = counter(
+            "driver_refusals",
             "Problems drivers found when validating a change (nothing was applied)",
-            ["device"],
-            registry=registry,
+            "device",
         )
-        self._driver_errors = Counter(
-            f"{PREFIX}_driver_errors",
+        self._driver_errors = counter(
+            "driver_errors",
             "Failed driver calls, by device and stage (apply, undo, reconcile)",
-            ["device", "stage"],
-            registry=registry,
+            "device",
+            "stage",
         )
-        self._login_failures = Counter(
-            f"{PREFIX}_login_failures",
-            "Refused logins, by protocol and reason",
-            ["protocol", "reason"],
-            registry=registry,
+        self._login_failures = counter(
+            "login_failures", "Refused logins, by protocol and reason", "protocol", "reason"
         )
         for collector in collectors:
             registry.register(collector)
