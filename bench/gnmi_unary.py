@@ -1,6 +1,7 @@
 """gNMI unary latency of the agent next to raw grpcio, measured in the same run.
 
-Scenarios on a site of 1,024 ports (agent.sitegen.scaled_site):
+Scenarios on a site of 1,024 ports (agent.sitegen.scaled_site; --ports and --slices for
+others, e.g. 10,000 ports and 1,000 slices):
 
 - Get one leaf (a config leaf of the middle port, JSON),
 - Set one leaf (the same leaf, alternating values, so every Set commits),
@@ -17,7 +18,7 @@ baseline servers; the client is a synchronous grpcio channel, as in the baseline
 Measurements alternate between the agent and the baselines in blocks, and each figure is
 the median over blocks, so that load from elsewhere on the machine hits all alike.
 
-    python bench/gnmi_unary.py [--quick] [--ports N]
+    python bench/gnmi_unary.py [--quick] [--ports N] [--slices N]
 """
 
 from __future__ import annotations
@@ -156,6 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="gNMI unary latency next to raw grpcio.")
     parser.add_argument("--quick", action="store_true", help="small counts (smoke run)")
     parser.add_argument("--ports", type=int, default=1024)
+    parser.add_argument("--slices", type=int, default=0)
     args = parser.parse_args(argv)
     blocks = 3 if args.quick else 5
     per_block = (
@@ -168,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
         }
     )
 
-    site = scaled_site(args.ports)
+    site = scaled_site(args.ports, args.slices)
     ports = site["edge-ports:ports"]["port"]
     leaf = f"/ports/port[name={ports[len(ports) // 2]['name']}]/config/mtu"
     other = f"/ports/port[name={ports[0]['name']}]/config/mtu"
