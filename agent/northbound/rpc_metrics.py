@@ -118,11 +118,12 @@ class MeteredNetconf:
         self._handler = handler
         self._metrics = metrics
         self._clock = clock
+        self._operations = frozenset(getattr(handler, "operations", ()))
 
     @property
     def operations(self) -> frozenset[str]:
         """The operations of the wrapped handler (when it tells)."""
-        return frozenset(getattr(self._handler, "operations", ()))
+        return self._operations
 
     async def __call__(self, context: RpcContext, rpc: Element) -> Element | list[Element] | None:
         method = _operation(rpc, self.operations)
