@@ -21,33 +21,19 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable
-from types import MappingProxyType
 from typing import Any, Final
 
 from agent.gnmi.errors import GnmiError
 from agent.gnmi.json_value import JsonValue, dump_json
 from agent.gnmi.schema_info import SchemaInfo, cached
 from agent.gnmi.tree_codec import encode_node, json_leaf
-from agent.schema.leaf_types import BaseType, LeafType
+from agent.schema.leaf_types import JSON_STRING_NUMBERS, UNSIGNED_INTS, BaseType, LeafType
 from agent.schema.path import DataPath, PathElem
 
 Stable = Callable[[DataPath], bool]
 """True for a schema path under which only configuration can be (its text is cached)."""
 
 _quote: Callable[[str], str] = json.encoder.encode_basestring
-_INT_RANGES: Final = MappingProxyType(
-    {
-        BaseType.INT8: (-(2**7), 2**7 - 1),
-        BaseType.INT16: (-(2**15), 2**15 - 1),
-        BaseType.INT32: (-(2**31), 2**31 - 1),
-        BaseType.UINT8: (0, 2**8 - 1),
-        BaseType.UINT16: (0, 2**16 - 1),
-        BaseType.UINT32: (0, 2**32 - 1),
-    }
-)
-_WIDE_RANGES: Final = MappingProxyType(
-    {BaseType.INT64: (-(2**63), 2**63 - 1), BaseType.UINT64: (0, 2**64 - 1)}
-)
 _SMALL_DOMAINS: Final = frozenset({BaseType.ENUMERATION, BaseType.IDENTITYREF})
 MEMO_LIMIT: Final = 256
 """Distinct values remembered per enumeration or identity leaf."""
@@ -269,11 +255,11 @@ def _leaf_writer(leaf: LeafType, ietf: bool) -> LeafWriter | None:
     if leaf.is_list:
         return _always_generic
     base = leaf.base
-    if base in _INT_RANGES:
-        low, high = _INT_RANGES[base]
+    if leaf.is_integer:
+        low, high = _int_range(base)
+        if base in JSON_STRING_NUMBERS:
+            return _wide_writer(low, high, ietf)
         return lambda v: str(v) if type(v) is int and low <= v <= high else None
-    if base in _WIDE_RANGES:
-        return _wide_writer(*_WIDE_RANGES[base], ietf)
     if base is BaseType.BOOLEAN:
         return lambda v: "true" if v is True else "false" if v is False else None
     if base is BaseType.STRING:
@@ -281,6 +267,14 @@ def _leaf_writer(leaf: LeafType, ietf: bool) -> LeafWriter | None:
     if base in _SMALL_DOMAINS:
         return _memo_writer(leaf, ietf)
     return _always_generic
+
+
+def _int_range(base: BaseType) -> tuple[int, int]:
+    """The values of an integer type, from its name (``int8`` .. ``uint64``)."""
+    bits = int(base.value.rpartition("int")[2])
+    if base in UNSIGNED_INTS:
+        return 0, 2**bits - 1
+    return -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
 
 
 def _always_generic(value: Any) -> str | None:
