@@ -18,7 +18,7 @@ old tree is the identity ``apply_delta(copy_of(old), tree_delta(old, new)) == ne
 from __future__ import annotations
 
 from collections.abc import Iterator
-from itertools import compress, count
+from itertools import compress, count, islice
 from operator import is_not
 from typing import Any
 
@@ -28,6 +28,8 @@ Op = list[Any]
 SET = "="
 REMOVE = "-"
 SPLICE = "s"
+
+_FEW = 8  # changed positions in a list of unchanged length compared pairwise at once
 
 
 class DeltaError(ValueError):
@@ -77,9 +79,11 @@ def _diff(old: Any, new: Any, path: list[Step], ops: list[Op]) -> None:
 
 def _diff_list(old: list[Any], new: list[Any], path: list[Step], ops: list[Op]) -> None:
     if len(old) == len(new):
-        for n in compress(count(), map(is_not, old, new)):
-            _diff(old[n], new[n], [*path, n], ops)
-        return
+        changed = list(islice(compress(count(), map(is_not, old, new)), _FEW + 1))
+        if len(changed) <= _FEW:  # entries changed in place: the common case, fast
+            for n in changed:
+                _diff(old[n], new[n], [*path, n], ops)
+            return
     shorter = min(len(old), len(new))
     head = next(compress(count(), map(is_not, old, new)), shorter)
     tail = next(compress(count(), map(is_not, reversed(old), reversed(new))), shorter)

@@ -209,8 +209,8 @@ class ConfigStore:
         (empty or missing) state directory.
 
         ``validated_by`` is the caller's schema stamp: it goes into everything written
-        from now on, and the snapshot's ``validated_by`` equals it only when every part
-        loaded was written under it. Removes leftover temp files, cuts a torn journal
+        from now on. The snapshot's ``validated_by`` is the stamp every part loaded was
+        written under ("" when they differ). Removes leftover temp files, cuts a torn journal
         tail and rewrites a missing checkpoint of the current file. Raises
         CorruptConfigError when the current file is missing while checkpoints exist,
         unreadable or fails a check, CorruptJournalError when the journal cannot be
@@ -573,7 +573,7 @@ class ConfigStore:
             head.version, head.tree, head.meta, head.saved_at_ns, self._stamp, in_pieces=True
         )
         with self._files:
-            if head.version > self._installed:
+            if head.version >= self._installed:  # the same version again: a new stamp
                 self._install(header, data)
 
     def _replay(

@@ -1,8 +1,10 @@
 """SIGKILL at random points of persisting never leaves a torn state directory.
 
-A real writer process (crash_writer.py) saves, restores and confirms large configurations
-in a loop; the test kills it with SIGKILL after a random delay, then starts the store the
-way the agent does and checks the outcome. Set EDGE_AGENT_CRASH_SEED to replay a run.
+A real writer process (crash_writer.py) commits to the journal (small and tree-sized
+records, checkpoints in the background), saves, restores and confirms large
+configurations in a loop; the test kills it with SIGKILL after a random delay, then
+starts the store the way the agent does and checks the outcome: the last acknowledged
+commit or the one in flight, never a torn one. Set EDGE_AGENT_CRASH_SEED to replay a run.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import pytest
 from agent.datastore.persistence import ConfigStore
 from agent.durable_files import temp_files
 
-from .crash_writer import KEEP, base_trees, tree_for
+from .crash_writer import KEEP, POLICY, base_trees, tree_for
 
 WRITER = Path(__file__).with_name("crash_writer.py")
 PORTS = 10_000
@@ -55,7 +57,7 @@ def _parse(lines: list[str], start: int, salt: str, history: History) -> RunLog:
     log = RunLog(last_done=start)
     for line in lines:
         word, *args = line.split()
-        if word == "save":
+        if word in ("save", "commit"):
             version = int(args[0])
             history.content[version] = (version, salt)
             log.in_flight = version
@@ -71,8 +73,8 @@ def _parse(lines: list[str], start: int, salt: str, history: History) -> RunLog:
 
 
 def _run_writer_and_kill(state_dir: Path, salt: str, nth_op: int, delay: float) -> list[str]:
-    """Runs a writer, kills it ``delay`` seconds after its ``nth_op``-th save or restore
-    began, and returns every line it printed."""
+    """Runs a writer, kills it ``delay`` seconds after its ``nth_op``-th write began, and
+    returns every line it printed."""
     proc = subprocess.Popen(
         [sys.executable, str(WRITER), str(state_dir), str(PORTS), salt],
         stdout=subprocess.PIPE,
@@ -84,7 +86,7 @@ def _run_writer_and_kill(state_dir: Path, salt: str, nth_op: int, delay: float) 
     ops = 0
     while ops < nth_op and (line := proc.stdout.readline()):
         head.append(line.strip())
-        ops += line.startswith(("save ", "restore "))
+        ops += line.startswith(("save ", "commit ", "restore "))
     if ops == nth_op:
         time.sleep(delay)
         os.kill(proc.pid, signal.SIGKILL)
@@ -112,31 +114,34 @@ def test_sigkill_at_random_points_never_leaves_a_torn_config(tmp_path: Path) -> 
         salt = f"s{seed}-{iterations}"
         where = f"seed {seed}, iteration {iterations}"
         lines = _run_writer_and_kill(
-            state_dir, salt, rng.randint(1, 3), rng.uniform(0, MAX_DELAY_S)
+            state_dir, salt, rng.randint(1, 8), rng.uniform(0, MAX_DELAY_S)
         )
         assert lines[0] == f"loaded {history.loaded or 'none'}", where
         log = _parse(lines[1:], history.loaded, salt, history)
 
-        store = ConfigStore(state_dir, keep=KEEP)
-        leftovers = temp_files(state_dir) + temp_files(store.checkpoint_dir)
+        store = ConfigStore(state_dir, keep=KEEP, policy=POLICY)
+        leftovers = _temp_files(store)
         newest_before = max((c.version for c in store.list_checkpoints()), default=0)
         snapshot = store.load()  # must not raise
 
         version = snapshot.version if snapshot else 0  # None: the first save never landed
         assert version in {log.last_done, log.in_flight}, (where, lines[-3:])
         assert version >= history.loaded, where
-        assert temp_files(state_dir) + temp_files(store.checkpoint_dir) == [], where
+        assert _temp_files(store) == [], where
         if snapshot is not None:
             assert snapshot.tree == history.expected_tree(bases, version), where
-            # The newest checkpoint is a valid copy of the current file.
-            newest = store.list_checkpoints()[-1]
-            assert newest.valid and newest.version == version, where
-            assert newest.path.read_bytes() == store.current_path.read_bytes(), where
+            # The current file has a valid copy among the checkpoints.
+            base = snapshot.checkpoint.version
+            assert store.list_checkpoints()[-1].valid, where
+            assert store.checkpoint_path(base).read_bytes() == store.current_path.read_bytes()
             outcomes[_check_pending(store, version, bases, history, where)] += 1
+            outcomes["replayed records"] += snapshot.replayed
 
         outcomes["new" if version == log.in_flight else "old"] += 1
         outcomes["temp files left"] += bool(leftovers)
-        outcomes["checkpoint rewritten"] += newest_before < version
+        outcomes["checkpoint rewritten"] += newest_before < (
+            snapshot.checkpoint.version if snapshot else 0
+        )
         outcomes[f"last line {lines[-1].split()[0]!r}"] += 1
         history.loaded = version
 
@@ -144,6 +149,14 @@ def test_sigkill_at_random_points_never_leaves_a_torn_config(tmp_path: Path) -> 
     print(
         f"\ncrash test seed={seed} kills={iterations} versions<={history.loaded} {dict(outcomes)}"
     )
+
+
+def _temp_files(store: ConfigStore) -> list[Path]:
+    return [
+        *temp_files(store.state_dir),
+        *temp_files(store.checkpoint_dir),
+        *temp_files(store.journal_dir),
+    ]
 
 
 def _check_pending(
@@ -164,6 +177,6 @@ def _check_pending(
         assert not store.pending_path.exists(), where
         return "stale pending record"
     assert store.resolve_pending(version) == record, where
-    target = store.load_checkpoint(record.previous_version)
+    target = store.load_version(record.previous_version)
     assert target.tree == history.expected_tree(bases, record.previous_version), where
     return "pending record with pinned target"
