@@ -23,6 +23,7 @@ import threading
 from collections.abc import Callable
 from typing import Any, Final
 
+from agent.cancellation import checkpoint
 from agent.gnmi.errors import GnmiError
 from agent.gnmi.json_value import JsonValue, dump_json
 from agent.gnmi.schema_info import SchemaInfo, cached
@@ -132,6 +133,7 @@ class TreeWriter:
         elif isinstance(value, list) and plan.keys:
             out.append("[")
             for n, entry in enumerate(value):
+                checkpoint()  # once per list entry: a big answer stops when cancelled
                 if n:
                     out.append(",")
                 if not isinstance(entry, dict):
