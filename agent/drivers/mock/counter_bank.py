@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from agent.drivers.config import SliceConfig
-from agent.drivers.counters import (
-    PORT_COUNTER_FIELDS,
-    SLICE_COUNTER_FIELDS,
-    PortCounters,
-    SliceCounters,
-)
+from agent.drivers.counters import PortCounters, SliceCounters
 from agent.drivers.mock.meter import Meter
 from agent.drivers.mock.traffic import PortTraffic, SliceTraffic
 
@@ -17,6 +14,9 @@ PORT_METER_DIVISORS = (8, 1, 1, 1, 1, 1, 1, 1, 8, 1, 1, 1)
 SLICE_METER_DIVISORS = (8, 8, 1, 1, 1)
 _IDLE_PORT = (0,) * len(PORT_METER_DIVISORS)
 _IDLE_SLICE = (0,) * len(SLICE_METER_DIVISORS)
+# Meters hold their values in field order: the records are built from them positionally.
+_PORT_COUNTERS: Callable[..., PortCounters] = PortCounters
+_SLICE_COUNTERS: Callable[..., SliceCounters] = SliceCounters
 
 
 class CounterBank:
@@ -89,9 +89,7 @@ class CounterBank:
         self._slices[config.name].set_rates(now_ns, rates)
 
     def port(self, name: str, now_ns: int, timestamp_ns: int) -> PortCounters:
-        values = dict(zip(PORT_COUNTER_FIELDS, self._ports[name].values(now_ns), strict=True))
-        return PortCounters(**values, timestamp_ns=timestamp_ns)
+        return _PORT_COUNTERS(*self._ports[name].values(now_ns), timestamp_ns=timestamp_ns)
 
     def slice(self, name: str, now_ns: int, timestamp_ns: int) -> SliceCounters:
-        values = dict(zip(SLICE_COUNTER_FIELDS, self._slices[name].values(now_ns), strict=True))
-        return SliceCounters(**values, timestamp_ns=timestamp_ns)
+        return _SLICE_COUNTERS(*self._slices[name].values(now_ns), timestamp_ns=timestamp_ns)
