@@ -189,7 +189,7 @@ def test_a_driver_refusal_is_operation_failed(harness: WritesHarness) -> None:
     hw = harness.hw()
     err = harness.error(edit(mtu_config(16000)))  # above every chip's MTU
     assert err.tag == "operation-failed"
-    assert err.path == "/eport:ports/eport:port[eport:name='tor-tf1/1']"
+    assert err.path == "/eport:ports/eport:port[eport:name='tor-tf1/1']/eport:config/eport:mtu"
     assert harness.hw() == hw
 
 
