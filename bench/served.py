@@ -47,9 +47,11 @@ def served(
     site: dict[str, Any] | None = None,
     netconf: bool = False,
     preexec: Callable[[], None] | None = None,
+    settings: str | None = None,
 ) -> Iterator[Served]:
     """The agent on ``site`` (default: the simulated site), plaintext gNMI on 127.0.0.1,
-    NETCONF on a free port when asked; ``users``: name -> (role, password, tenant)."""
+    NETCONF on a free port when asked; ``users``: name -> (role, password, tenant);
+    ``settings``: the text of a TOML settings file (agent.config) to run it with."""
     with tempfile.TemporaryDirectory() as tmp:
         state = Path(tmp) / "state"
         for name, (role, password, tenant) in users.items():
@@ -61,6 +63,10 @@ def served(
             site_file = Path(tmp) / "site.json"
             site_file.write_text(json.dumps(site))
             command += ["--site", str(site_file)]
+        if settings is not None:
+            settings_file = Path(tmp) / "settings.toml"
+            settings_file.write_text(settings)
+            command += ["--config", str(settings_file)]
         process = subprocess.Popen(
             command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, preexec_fn=preexec
         )
