@@ -2,7 +2,8 @@
 
 Site: 1,024 ports (agent.sitegen.scaled_site). `edge-agent serve` (built by
 agent.app.build_agent) runs in its own process with gNMI and NETCONF on 127.0.0.1; the
-clients are netconf-client (NETCONF over SSH) and a synchronous grpcio channel (gNMI).
+clients are netconf-client (NETCONF over SSH, on a socket with TCP_NODELAY like the
+other clients') and a synchronous grpcio channel (gNMI).
 
 - get-config of the whole running datastore, next to a gNMI Get of the same data
   (configuration, JSON) and next to a raw asyncssh exchange of the same message sizes
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import socket
 import statistics
 import sys
 import threading
@@ -52,6 +54,18 @@ def path(text: str) -> gnmi_pb2.Path:
     for elem in DataPath.parse(text).elems:
         message.elem.add(name=elem.name, key=dict(elem.keys))
     return message
+
+
+def nodelay_socket(port: int) -> socket.socket:
+    """A TCP connection with Nagle's algorithm off, as asyncssh and grpcio open theirs.
+
+    netconf-client (paramiko) leaves it on: after a large reply its window adjustment
+    goes out alone, the next request waits behind it for the agent's delayed ACK, and
+    every exchange takes 40 ms more (measured: get-config of 1,024 ports 4 ms with an
+    asyncssh client, 47 ms through netconf-client on a default socket)."""
+    sock = socket.create_connection(("127.0.0.1", port))
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return sock
 
 
 def percentile(samples: list[float], q: float) -> float:
@@ -160,7 +174,9 @@ def main() -> None:
         stub = gnmi_pb2_grpc.gNMIStub(channel)
         metadata = (("username", "bench"), ("password", PASSWORD))
         get_all = gnmi_pb2.GetRequest(path=[path("/")], type=gnmi_pb2.GetRequest.CONFIG)
-        session = connect_ssh("127.0.0.1", netconf_port, "bench", PASSWORD)
+        session = connect_ssh(
+            sock=nodelay_socket(netconf_port), username="bench", password=PASSWORD
+        )
         manager = Manager(session, timeout=120)
         leaf = "/ports/port[name=sw000/1/0]/config/mtu"
         toggle = [0]

@@ -11,7 +11,7 @@ from lxml import etree
 
 from agent.app import LiveDrivers, build_agent
 from agent.mapping.state_tree import StateReader
-from agent.northbound.netconf.contracts import NS_BASE, NetconfEnv, RpcContext
+from agent.northbound.netconf.contracts import NS_BASE, EncodedData, NetconfEnv, RpcContext
 from agent.northbound.netconf.dispatch import Dispatcher
 from agent.northbound.netconf.reads import StateData, read_table
 from agent.schema.engine import SchemaEngine
@@ -62,4 +62,5 @@ class ReadsHarness:
             f'<rpc xmlns="{NS_BASE}" xmlns:nc="{NS_BASE}" message-id="1">{operation}</rpc>'
         )
         context = RpcContext(1, USERS[user], "127.0.0.1:1", frozenset())
-        return asyncio.run(self.dispatch(context, rpc))
+        answer = asyncio.run(self.dispatch(context, rpc))
+        return answer.element() if isinstance(answer, EncodedData) else answer

@@ -81,6 +81,7 @@ def test_a_failing_commit_leaves_everything_untouched(harness: WritesHarness) ->
     running, hw = harness.datastore.running, harness.hw()
     err = harness.error("<commit/>")
     assert err.tag == "operation-failed" and "16000" in err.message
+    # the driver's refusal names the operation it refused: the port's MTU
     assert err.path == "/eport:ports/eport:port[eport:name='tor-tf1/1']/eport:config/eport:mtu"
     assert harness.datastore.running is running and harness.hw() == hw
     assert harness.core.candidate.tree is candidate

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from agent.schema.path import DataPath
 from agent.schema.engine import SchemaEngine
+from agent.schema.path import DataPath
 from tests.netconf.test_writes_harness import NS_PORTS, NS_SLICES
 from tests.northbound.harness import USERS, AgentThread, agent_settings
 

@@ -15,7 +15,14 @@ from agent.clock import FakeClock
 from agent.mapping.state_tree import StateReader
 from agent.northbound.netconf.candidate import CandidateReads
 from agent.northbound.netconf.codec import XmlCodec
-from agent.northbound.netconf.contracts import NS_BASE, NetconfEnv, RpcContext, RpcError, RpcErrors
+from agent.northbound.netconf.contracts import (
+    NS_BASE,
+    EncodedData,
+    NetconfEnv,
+    RpcContext,
+    RpcError,
+    RpcErrors,
+)
 from agent.northbound.netconf.dispatch import Dispatcher
 from agent.northbound.netconf.reads import CANDIDATE_KEY, read_table
 from agent.northbound.netconf.registry import SessionRegistry
@@ -108,7 +115,8 @@ class WritesHarness:
         rpc = etree.fromstring(
             f'<rpc xmlns="{NS_BASE}" xmlns:nc="{NS_BASE}" message-id="1">{operation}</rpc>'
         )
-        return self.run(self.dispatch(self.context(user, session), rpc))
+        answer = self.run(self.dispatch(self.context(user, session), rpc))
+        return answer.element() if isinstance(answer, EncodedData) else answer
 
     def error(self, operation: str, user: str = "admin", session: int = 1) -> RpcError:
         """The one RpcError ``operation`` answers."""

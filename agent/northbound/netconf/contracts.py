@@ -63,7 +63,24 @@ class RpcContext:
     extra: dict[str, Any] = field(default_factory=dict)  # per-session state of the operations
 
 
-RpcHandler = Callable[[RpcContext, Element], Awaitable[Element | list[Element] | None]]
+@dataclass(frozen=True, slots=True)
+class EncodedData:
+    """A ``<data>`` reply body whose content is XML text already (the elements of the
+    data, each declaring its namespace), spliced into the reply as it is."""
+
+    text: str
+
+    def element(self) -> Element:
+        """The ``<data>`` element (parsed: for callers that need elements)."""
+        parsed: Element = etree.fromstring(f'<data xmlns="{NS_BASE}">{self.text}</data>')
+        return parsed
+
+
+ReplyBody = Element | list[Element] | EncodedData | None
+"""What an operation answers: the children of ``<rpc-reply>``, encoded data, or None
+(``<ok/>``)."""
+
+RpcHandler = Callable[[RpcContext, Element], Awaitable[ReplyBody]]
 """Answers one ``<rpc>`` element: the children of the ``<rpc-reply>`` (None: ``<ok/>``);
 raises RpcError (or a list of them via RpcErrors)."""
 

@@ -15,6 +15,7 @@ from lxml import etree
 from agent.northbound.netconf.contracts import (
     Element,
     HandlerTable,
+    ReplyBody,
     RpcContext,
     RpcError,
     RpcHandler,
@@ -38,7 +39,7 @@ class Dispatcher:
         """The qualified names of every operation served."""
         return frozenset(self._handlers)
 
-    async def __call__(self, context: RpcContext, rpc: Element) -> Element | list[Element] | None:
+    async def __call__(self, context: RpcContext, rpc: Element) -> ReplyBody:
         operations = [child for child in rpc if isinstance(child.tag, str)]
         if not operations:
             raise RpcError("missing-element", "the <rpc> carries no operation", "rpc")

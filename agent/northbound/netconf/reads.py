@@ -37,6 +37,7 @@ from agent.northbound.netconf.contracts import (
     NS_BASE,
     NS_WITH_DEFAULTS,
     Element,
+    EncodedData,
     HandlerTable,
     NetconfEnv,
     RpcContext,
@@ -45,6 +46,7 @@ from agent.northbound.netconf.contracts import (
 )
 from agent.northbound.netconf.errors import rpc_error, work_error
 from agent.northbound.netconf.filters import XPATH_CAPABILITY, Filter, ForeignKeys, parse_filter
+from agent.northbound.netconf.xml_text import XmlTextWriter
 from agent.schema.nav import NodeInfo, NodeKind
 from agent.schema.path import DataPath, PathElem
 from agent.service.admission import AdmissionRefused
@@ -126,8 +128,9 @@ class Reads:
         self._env = env
         self._codec = codec
         self._state_data = state_data
+        self._text = XmlTextWriter(codec)
 
-    async def get(self, context: RpcContext, rpc: Element) -> Element:
+    async def get(self, context: RpcContext, rpc: Element) -> Element | EncodedData:
         request = rpc.find(_GET)
         params = self._params(request, "get", {_FILTER, _WITH_DEFAULTS})
         flt = self._filter(params.get(_FILTER))
@@ -137,7 +140,7 @@ class Reads:
             context, "get", lambda: self._answer_get(context, flt, mode, extra)
         )
 
-    async def get_config(self, context: RpcContext, rpc: Element) -> Element:
+    async def get_config(self, context: RpcContext, rpc: Element) -> Element | EncodedData:
         request = rpc.find(_GET_CONFIG)
         params = self._params(request, "get-config", {_SOURCE, _FILTER, _WITH_DEFAULTS})
         source = params.get(_SOURCE)
@@ -215,7 +218,7 @@ class Reads:
 
     def _answer_get(
         self, context: RpcContext, flt: Filter | None, mode: WithDefaults, extra: list[Element]
-    ) -> Element:
+    ) -> Element | EncodedData:
         access = self._env.core.access.of(context.user)
         running = self._env.core.datastore.running.tree
         paths = flt.paths() if flt is not None else None
@@ -230,7 +233,7 @@ class Reads:
         candidate: dict[str, Any] | None,
         flt: Filter | None,
         mode: WithDefaults,
-    ) -> Element:
+    ) -> Element | EncodedData:
         running = self._env.core.datastore.running.tree
         tree = candidate if candidate is not None else running
         if candidate is not None:  # the caller's view of the candidate itself
@@ -250,13 +253,15 @@ class Reads:
         extra: list[Element],
         *,
         config_only: bool,
-    ) -> Element:
+    ) -> Element | EncodedData:
         if paths is not None:
             tree = narrow(tree, paths, self._codec)
         tree = self._defaults(tree, mode, config_only)
+        text = self._text.text(tree, tag_defaults=mode is WithDefaults.REPORT_ALL_TAGGED)
+        if flt is None and not extra:
+            return EncodedData(text)  # spliced into the reply as it is
+        elements = [*EncodedData(text).element(), *extra]
         data = etree.Element(qname(NS_BASE, "data"), nsmap={None: NS_BASE})
-        elements = self._codec.to_xml(tree, tag_defaults=mode is WithDefaults.REPORT_ALL_TAGGED)
-        elements.extend(extra)
         selected = flt.apply(elements) if flt is not None else elements
         for element in selected:
             data.append(element)
@@ -270,14 +275,14 @@ class Reads:
         return report_all(self._env.engine, tree, config_only=config_only)
 
     async def _in_worker(
-        self, context: RpcContext, operation: str, work: Callable[[], Element]
-    ) -> Element:
+        self, context: RpcContext, operation: str, work: Callable[[], Element | EncodedData]
+    ) -> Element | EncodedData:
         core = self._env.core
         scope = WorkScope(self._env.clock, budget_s=core.limits.request_budget_s)
         tenant = tenant_of(context.user)
         share = context.user.name if tenant is None else f"tenant {tenant!r}"
         try:
-            result: Element = await core.admission.run(
+            result: Element | EncodedData = await core.admission.run(
                 share, scope, work, tenant=tenant is not None
             )
             return result

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 
 from lxml import etree
 
-from agent.northbound.netconf.contracts import NS_BASE, Element, RpcError, qname
+from agent.northbound.netconf.contracts import NS_BASE, Element, EncodedData, RpcError, qname
 from agent.northbound.netconf.errors import render
 
 ErrorRenderer = Callable[[RpcError], Element]
@@ -45,6 +45,22 @@ def error_reply(
 ) -> Element:
     """``<rpc-reply>`` carrying one ``<rpc-error>`` per error."""
     return rpc_reply(attributes, nsmap, [renderer(error) for error in errors])
+
+
+def data_reply(
+    attributes: Mapping[str, str], nsmap: Mapping[str | None, str] | None, data: EncodedData
+) -> bytes:
+    """The bytes of ``<rpc-reply>`` holding ``<data>`` with the encoded content."""
+    reply = rpc_reply(attributes, nsmap, [etree.Element(qname(NS_BASE, "data"))])
+    reply[0].append(etree.Comment(_SPLICE))
+    head, tail = serialize(reply).split(_SPLICE_BYTES, 1)
+    return b"".join((head, data.text.encode("utf-8"), tail))
+
+
+_SPLICE = "edge-agent: the data goes here"
+_SPLICE_BYTES = f"<!--{_SPLICE}-->".encode()
+"""A comment is the one thing of the reply serialized as written (attribute values
+escape ``<``), so its bytes mark the place of the data exactly once."""
 
 
 def serialize(element: Element) -> bytes:

@@ -29,6 +29,7 @@ from agent.northbound.netconf.contracts import (
     BASE_1_1,
     NS_BASE,
     Element,
+    EncodedData,
     RpcContext,
     RpcError,
     RpcErrors,
@@ -50,7 +51,13 @@ from agent.northbound.netconf.registry import (
     SessionRegistry,
     TerminationReason,
 )
-from agent.northbound.netconf.replies import ErrorRenderer, error_reply, rpc_reply, serialize
+from agent.northbound.netconf.replies import (
+    ErrorRenderer,
+    data_reply,
+    error_reply,
+    rpc_reply,
+    serialize,
+)
 from agent.security.users import User
 
 log = logging.getLogger(__name__)
@@ -375,9 +382,12 @@ class NetconfSession:
         if body is None:
             await self._reply(rpc_reply(attributes, nsmap), errors=False)
             return
-        elements = body if isinstance(body, list) else [body]
-        reply = rpc_reply(attributes, nsmap, elements)
-        data = await asyncio.to_thread(serialize, reply)
+        if isinstance(body, EncodedData):
+            data = data_reply(attributes, nsmap, body)
+        else:
+            elements = body if isinstance(body, list) else [body]
+            reply = rpc_reply(attributes, nsmap, elements)
+            data = await asyncio.to_thread(serialize, reply)
         if len(data) > self._options.max_message_bytes:
             limit = self._options.max_message_bytes
             too_big = RpcError(
