@@ -23,7 +23,7 @@ _LOW: Final = 0x3FFF  # 14 bits: one table lookup gives two varint bytes
 _U64: Final = (1 << 64) - 1
 
 
-def _slow_varint(value: int) -> bytes:
+def _short_varint(value: int) -> bytes:
     out = bytearray()
     while value > 0x7F:
         out.append((value & 0x7F) | 0x80)
@@ -32,7 +32,7 @@ def _slow_varint(value: int) -> bytes:
     return bytes(out)
 
 
-_TAIL: Final = tuple(_slow_varint(n) for n in range(_LOW + 1))
+_TAIL: Final = tuple(_short_varint(n) for n in range(_LOW + 1))
 """The varint of every 14-bit number (the last one or two bytes of a varint)."""
 _BODY: Final = tuple(bytes(((n & 0x7F) | 0x80, (n >> 7) | 0x80)) for n in range(_LOW + 1))
 """Fourteen bits of a longer varint: two bytes, both with the continuation bit."""
@@ -56,7 +56,13 @@ def varint(value: int) -> bytes:
             + _BODY[(value >> 28) & _LOW]
             + _TAIL[value >> 42]
         )
-    return _slow_varint(value)
+    return (  # up to 70 bits: every uint64 (and timestamps in ns)
+        _BODY[value & _LOW]
+        + _BODY[(value >> 14) & _LOW]
+        + _BODY[(value >> 28) & _LOW]
+        + _BODY[(value >> 42) & _LOW]
+        + _TAIL[value >> 56]
+    )
 
 
 def field(number: int, payload: bytes) -> bytes:
@@ -96,7 +102,8 @@ def leaf_path(container: bytes, leaf: str) -> bytes:
 class LeafUpdate:
     """Encodes Updates of one leaf at one path: ``update(typed_value)`` for a serialized
     TypedValue; ``varint_update(field, n)`` for a TypedValue that is a varint field (a
-    PROTO integer), without building the TypedValue first."""
+    PROTO integer), without building the TypedValue first (``varint_heads(field)[k]`` is
+    such an Update up to a value whose varint has ``k`` bytes)."""
 
     __slots__ = ("_heads", "_path")
 
@@ -110,21 +117,22 @@ class LeafUpdate:
 
     def varint_update(self, number: int, value: int) -> bytes:
         """The Update whose value is the varint ``value`` in TypedValue field ``number``."""
-        heads = self._heads.get(number)
-        if heads is None:
-            heads = self._heads[number] = self._varint_heads(number)
         encoded = varint(value)
-        return heads[len(encoded)] + encoded
+        return self.varint_heads(number)[len(encoded)] + encoded
 
-    def _varint_heads(self, number: int) -> tuple[bytes, ...]:
+    def varint_heads(self, number: int) -> tuple[bytes, ...]:
         """Everything before the value's varint, by the varint's length (1..10)."""
+        found = self._heads.get(number)
+        if found is not None:
+            return found
         tag = bytes((number << 3,))
         heads = [b""]
         for size in range(1, 11):
             typed = 1 + size  # the tag byte and the varint
             body = len(self._path) + 2 + typed
             heads.append(b"\x22" + varint(body) + self._path + b"\x1a" + bytes((typed,)) + tag)
-        return tuple(heads)
+        found = self._heads[number] = tuple(heads)
+        return found
 
 
 def with_duplicates(update: bytes, duplicates: int) -> bytes:
@@ -152,4 +160,3 @@ def notification(
     for path in deletes:
         body += b"\x2a" + varint(len(path)) + path
     return b"\x0a" + varint(len(body)) + body
-

@@ -455,7 +455,7 @@ def port_counters(counters: PortCounters) -> dict[str, int]:
             if value is not None
         }
     out: dict[str, int] = dict(zip(PORT_COUNTER_LEAVES, values, strict=True))  # type: ignore[arg-type]
-    if max(out.values()) > _U64 or min(out.values()) < 0:
+    if max(out.values()) > _U64:
         return {leaf: value & _U64 for leaf, value in out.items()}
     return out
 

@@ -51,6 +51,7 @@ from agent.gnmi.wire import (
     notification,
     path_elems,
     path_message,
+    varint,
     with_duplicates,
 )
 from agent.northbound.capabilities import allowed_modules
@@ -285,40 +286,27 @@ class ValueEncoders:
         return found
 
 
-class _Leaf:
-    """One leaf of one container: its Update's path, value encoder and latest Update."""
-
-    __slots__ = ("encoder", "update", "updates", "value")
-
-    def __init__(self, updates: LeafUpdate, encoder: ValueEncoder) -> None:
-        self.updates = updates
-        self.encoder = encoder
-        self.value: Any = _NOTHING
-        self.update = b""
-
-    def encode(self, value: Any) -> bytes:
-        """The Update for ``value`` (the latest one again when the value is the same)."""
-        if value == self.value and type(value) is type(self.value):
-            return self.update
-        encoder = self.encoder
-        if encoder.varint_field and type(value) is int and encoder.low <= value <= encoder.high:
-            update = self.updates.varint_update(encoder.varint_field, value)
-        else:
-            update = self.updates.update(encoder.encode(value))
-        self.value, self.update = value, update
-        return update
-
-
 class _Piece:
     """A container's leaves in one encoding below one prefix depth (kept in the cache
-    group's memo, so every RPC encoding alike shares it)."""
+    group's memo, so every RPC encoding alike shares it): per leaf a cell (see
+    ``_cell``), and the value map encoded last with its Updates."""
 
-    __slots__ = ("container", "info", "leaves")
+    __slots__ = ("cells", "container", "encoded", "info", "seen")
 
     def __init__(self, container: bytes, info: NodeInfo) -> None:
         self.container = container  # the elem fields of the container below the prefix
         self.info = info
-        self.leaves: dict[str, _Leaf] = {}
+        self.cells: dict[str, list[Any]] = {}
+        self.seen: object = None
+        self.encoded: list[bytes] = []
+
+
+def _cell(leaf: LeafUpdate, encoder: ValueEncoder) -> list[Any]:
+    """[value encoded last, its Update, Update heads by varint length (PROTO integers:
+    the value's varint completes the Update) or None, low, high, value -> Update]."""
+    heads = leaf.varint_heads(encoder.varint_field) if encoder.varint_field else None
+    general = encoder.encode
+    return [_NOTHING, b"", heads, encoder.low, encoder.high, lambda v: leaf.update(general(v))]
 
 
 class ResponseEncoder:
@@ -351,6 +339,7 @@ class ResponseEncoder:
         self._max = 1 if bundling is Bundling.LEAF else max(1, max_updates)
         self._fallback_ns = fallback_ns
         self._prefixes: dict[tuple[tuple[PathElem, ...], int], bytes] = {}
+        self._piece_keys = tuple((_PIECE, self._encoding, depth) for depth in range(16))
         self.key = (self._encoding, target, bundling, self._max, compact_paths)
         """Encoders with equal keys (and equal origins) make the same bytes."""
 
@@ -385,14 +374,19 @@ class ResponseEncoder:
         out: list[bytes] = []
         bundle: list[bytes] = []
         first: Update | None = None
-        key: tuple[int, int, tuple[PathElem, ...]] | None = None
+        key: tuple[int, int, object] | None = None
         limit = self._max
+        by_top = self._bundling is Bundling.SAMPLE
         for item in items:
-            base = self._base(item)
-            here = (item.timestamp_ns, item.tag, base)  # what may share a message
-            updates = self._updates(item, base)
-            for start in range(0, len(updates), limit):
-                chunk = updates[start : start + limit] if len(updates) > limit else updates
+            # what may share a message: one timestamp, one subscription, one container
+            # (SAMPLE: one top-level node)
+            here = (item.timestamp_ns, item.tag, item.path.elems[0].name if by_top else item.anchor)
+            updates = self._updates(item)
+            if len(updates) > limit:
+                chunks = [updates[i : i + limit] for i in range(0, len(updates), limit)]
+            else:
+                chunks = [updates]
+            for chunk in chunks:
                 if bundle and (here != key or len(bundle) + len(chunk) > limit):
                     out.append(self._message(first, bundle))
                     bundle = []
@@ -404,40 +398,58 @@ class ResponseEncoder:
         return out
 
     def _base(self, item: Update) -> tuple[PathElem, ...]:
-        """The prefix path of the Notification that can carry ``item``; with full paths
-        the container still decides what shares a message (unless SAMPLE)."""
+        """The prefix path of a Notification carrying ``item`` (with compact paths)."""
+        if not self._compact:
+            return ()
         if self._bundling is Bundling.SAMPLE:
             return item.path.elems[:1]
         return item.path.elems
 
     def _message(self, first: Update | None, updates: list[bytes]) -> bytes:
         assert first is not None
-        base = self._base(first)
-        prefix = self._prefix(base if self._compact else (), first.tag)
+        prefix = self._prefix(self._base(first), first.tag)
         return notification(first.timestamp_ns or self._fallback_ns(), prefix, updates)
 
-    def _updates(self, item: Update, base: tuple[PathElem, ...]) -> list[bytes]:
-        """The item's Updates (with their duplicates counts), in the order of its values."""
-        depth = len(base) if self._compact else 0
-        piece = self._piece(item, depth)
-        leaves = piece.leaves
-        out: list[bytes] = []
-        for name, value in item.values.items():
-            leaf = leaves.get(name)
-            if leaf is None:
-                leaf = leaves[name] = self._leaf(piece, name)
-            out.append(leaf.encode(value))
+    def _updates(self, item: Update) -> list[bytes]:
+        """The item's Updates (with their duplicates counts), in the order of its values;
+        a value encoded last time for the container is not encoded again."""
+        piece = self._piece(item)
+        values = item.values
         duplicates = item.duplicates
+        if values is piece.seen and not duplicates:
+            return piece.encoded
+        cells = piece.cells
+        out: list[bytes] = []
+        for name, value in values.items():
+            cell = cells.get(name)
+            if cell is None:
+                cell = cells[name] = self._cell(piece, name)
+            elif cell[0] == value:
+                out.append(cell[1])
+                continue
+            heads = cell[2]
+            if heads is not None and type(value) is int and cell[3] <= value <= cell[4]:
+                encoded = varint(value)
+                update = heads[len(encoded)] + encoded
+            else:
+                update = cell[5](value)
+            cell[0], cell[1] = value, update
+            out.append(update)
         if duplicates:
-            for index, name in enumerate(item.values):
+            for index, name in enumerate(values):
                 count = duplicates.get(name)
                 if count:
                     out[index] = with_duplicates(out[index], count)
+            return out
+        piece.seen, piece.encoded = values, out
         return out
 
-    def _piece(self, item: Update, depth: int) -> _Piece:
+    def _piece(self, item: Update) -> _Piece:
+        depth = len(self._base(item)) if self._compact else 0
         memo = getattr(item.anchor, "memo", None)
-        key = (_PIECE, self._encoding, depth)
+        key = self._piece_keys[depth] if depth < len(self._piece_keys) else None
+        if key is None:
+            key = (_PIECE, self._encoding, depth)
         found: _Piece | None = memo.get(key) if memo is not None else None
         if found is None or found.info is not item.info:
             elems = path_elems((e.name, e.keys) for e in item.path.elems[depth:])
@@ -446,9 +458,9 @@ class ResponseEncoder:
                 memo[key] = found
         return found
 
-    def _leaf(self, piece: _Piece, name: str) -> _Leaf:
+    def _cell(self, piece: _Piece, name: str) -> list[Any]:
         encoder = self._values.of(piece.info, name, self._encoding)
-        return _Leaf(LeafUpdate(leaf_path(piece.container, name)), encoder)
+        return _cell(LeafUpdate(leaf_path(piece.container, name)), encoder)
 
     def _prefix(self, base: tuple[PathElem, ...], tag: int) -> bytes:
         key = (base, tag)

@@ -23,6 +23,8 @@ from agent.schema.path import DataPath, PathElem
 from agent.telemetry.flatten import Flat, StateSample, path_key
 from agent.telemetry.patterns import PathPattern, States
 
+_ABSENT: Any = object()
+
 
 class Group:
     """One container's leaves."""
@@ -236,8 +238,9 @@ class StateCache:
 
     def _change(self, group: Group, values: dict[str, Any], delta: Delta) -> None:
         old = group.values
-        changed = tuple(k for k, v in values.items() if k not in old or old[k] != v)
-        gone = tuple(k for k in old if k not in values)
+        get = old.get
+        changed = tuple([k for k, v in values.items() if get(k, _ABSENT) != v])
+        gone = () if old.keys() <= values.keys() else tuple(k for k in old if k not in values)
         group.values = values
         seq = self.seq
         seqs = group.seqs

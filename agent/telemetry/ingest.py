@@ -24,6 +24,7 @@ _LISTS: Final = (
     (EntityKind.TENANT, ("tenants", "tenant")),
 )
 _CACHE_LIMIT: Final = 1 << 16
+_RECENT_LIMIT: Final = 256
 
 
 class _Place:
@@ -63,8 +64,9 @@ class StateIngest:
                 elems.append(PathElem(name))
             if info is not None and info.keys:
                 self._lists[kind] = (tuple(elems[:-1]), info, info.keys[0])
-        self._entities: dict[tuple[str, str], tuple[tuple[PathElem, ...], str]] = {}
+        self._entities: dict[tuple[str, str], tuple[tuple[PathElem, ...], str, DataPath]] = {}
         self._places: dict[tuple[str, Location], _Place | None] = {}
+        self._recent: dict[tuple[str, int], tuple[Location, _Place | None]] = {}
 
     def sample(self, states: Iterable[EntityState], *, counters_only: bool = False) -> StateSample:
         """The containers of ``states`` and the entities they report on."""
@@ -75,8 +77,8 @@ class StateIngest:
             entity = self._entity(state.kind, state.name)
             if entity is None:
                 continue
-            elems, key = entity
-            entities[key] = DataPath(elems)
+            elems, key, path = entity
+            entities[key] = path
             for location, values in state.containers:
                 place = self._place(state.kind, location)
                 if place is None or not values:
@@ -92,7 +94,7 @@ class StateIngest:
                 flats.append(Flat(key + place.key, here, place.info, values, owner, key))
         return sample
 
-    def _entity(self, kind: str, name: str) -> tuple[tuple[PathElem, ...], str] | None:
+    def _entity(self, kind: str, name: str) -> tuple[tuple[PathElem, ...], str, DataPath] | None:
         found = self._entities.get((kind, name))
         if found is None:
             known = self._lists.get(kind)
@@ -100,20 +102,27 @@ class StateIngest:
                 return None
             above, info, key_name = known
             elems = (*above, PathElem(info.name, ((key_name, str(name)),)))
-            found = (elems, elems_key(elems))
+            found = (elems, elems_key(elems), DataPath(elems))
             if len(self._entities) >= _CACHE_LIMIT:
                 self._entities.clear()
             self._entities[(kind, name)] = found
         return found
 
     def _place(self, kind: str, location: Location) -> _Place | None:
+        recent = self._recent.get((kind, id(location)))  # the same location object again
+        if recent is not None and recent[0] is location:
+            return recent[1]
         key = (kind, location)
         if key in self._places:
-            return self._places[key]
-        found = self._resolve(kind, location)
-        if len(self._places) >= _CACHE_LIMIT:
-            self._places.clear()
-        self._places[key] = found
+            found = self._places[key]
+        else:
+            found = self._resolve(kind, location)
+            if len(self._places) >= _CACHE_LIMIT:
+                self._places.clear()
+            self._places[key] = found
+        if len(self._recent) >= _RECENT_LIMIT:
+            self._recent.clear()
+        self._recent[(kind, id(location))] = (location, found)
         return found
 
     def _resolve(self, kind: str, location: Location) -> _Place | None:

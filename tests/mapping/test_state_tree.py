@@ -15,7 +15,15 @@ from agent.drivers.chip_driver import ChipDriver
 from agent.drivers.counters import PORT_COUNTER_LEAVES, SLICE_COUNTER_LEAVES
 from agent.drivers.state import DeviceState, SliceState
 from agent.drivers.units import GBPS
-from agent.mapping.state_tree import Selection, StateReader, render_state
+from agent.mapping.state_tree import (
+    CAPABILITIES,
+    COUNTERS,
+    STATE,
+    EntityKind,
+    Selection,
+    StateReader,
+    render_state,
+)
 from agent.schema.engine import SchemaEngine
 
 from .helpers import (
@@ -511,3 +519,42 @@ def test_reconciled_site_from_intents_has_no_pending_ops(site: Tree, clock: Fake
     intents = intents_of(site)
     drivers = open_drivers(intents, clock)
     assert all(drivers[n].applied() == intents[n] for n in intents)
+
+
+def test_typed_states_hold_ints_where_the_tree_holds_counter64_text(
+    site: Tree, drivers: dict[str, ChipDriver], clock: FakeClock
+) -> None:
+    hardware(drivers["nic-e810"]).set_traffic("nic-e810/2", bps=8 * GBPS, pps=1_000_000)
+    clock.advance(2)
+    reader = StateReader(drivers)
+    sample = reader.sample(site)
+    states = {(s.kind, s.name): dict(s.containers) for s in reader.states(site, sample)}
+    port = states[(EntityKind.PORT, "nic-e810/2")]
+    assert port[COUNTERS]["in-octets"] == 2 * GBPS  # an int, straight from the driver
+    tree = render_state(site, sample)
+    rendered = state_of(tree, "port", "nic-e810/2")
+    assert rendered["counters"] == {k: str(v) for k, v in port[COUNTERS].items()}
+    assert {k: v for k, v in rendered.items() if k != "counters"} == port[STATE]
+    device = states[(EntityKind.DEVICE, "tor-tf1")]
+    assert state_of(tree, "device", "tor-tf1")["capabilities"] == device[CAPABILITIES]
+    member = (("members", ()), ("member", (("port", "tor-tf1/2/0"),)), ("state", ()))
+    miot = states[(EntityKind.SLICE, "miot")]
+    assert miot[member]["oper-status"] == member_status(tree, "miot")["tor-tf1/2/0"]
+    assert state_of(tree, "slice", "miot")["counters"] == {
+        k: str(v) for k, v in miot[COUNTERS].items()
+    }
+
+
+def test_a_counters_only_read_asks_the_drivers_for_counters_alone(
+    site: Tree, drivers: dict[str, ChipDriver]
+) -> None:
+    wrapped, calls = counting(drivers)
+    selection = Selection(frozenset(), None, None, frozenset(), counters_only=True)
+    reader = StateReader(wrapped)
+    states = reader.states(site, reader.sample(site, selection), selection)
+    assert {method for _, method, _ in calls} == {"read_counters", "read_slice_counters"}
+    assert {location for state in states for location, _ in state.containers} == {COUNTERS}
+    whole = {(s.kind, s.name): dict(s.containers) for s in StateReader(drivers).states(site, {})}
+    assert {(s.kind, s.name) for s in states} == {
+        key for key in whole if key[0] in (EntityKind.PORT, EntityKind.SLICE)
+    }

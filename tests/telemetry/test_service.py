@@ -10,7 +10,9 @@ import pytest
 
 from agent.gnmi.encoding import Encoding, encode_value
 from agent.gnmi.schema_info import CachedSchema
+from agent.gnmi.tree_codec import iter_leaves
 from agent.gnmi.typed_values import value_encoder
+from agent.mapping.state_tree import StateReader
 from agent.schema.engine import SchemaEngine
 from agent.schema.path import DataPath
 from agent.telemetry.model import (
@@ -24,7 +26,7 @@ from agent.telemetry.model import (
     TelemetryError,
     Update,
 )
-from tests.telemetry.harness import Site, run, within
+from tests.telemetry.harness import PoolDrivers, Site, run, within
 
 S = 1_000_000_000
 MS = 1_000_000
@@ -195,3 +197,39 @@ def test_refusals(
         assert refused.value.kind is kind and message in refused.value.message
 
     run(main())
+
+
+def test_telemetry_holds_the_state_get_renders(
+    engine: SchemaEngine, tmp_path: Path, site: dict[str, Any]
+) -> None:
+    """The typed values the cache holds and the RFC 7951 tree Get renders from the same
+    reading are the same leaves, and encode to the same TypedValues."""
+    schema = CachedSchema(engine)
+
+    async def main() -> tuple[dict[str, Any], dict[str, Any]]:
+        agent = await Site(engine, tmp_path / "state", site).start()
+        try:
+            agent.hardware("nic-e810").set_traffic("nic-e810/2", bps=8_000_000_000, pps=10**6)
+            await agent.advance(2)
+            session = await agent.service.open(spec("/", listing=ListMode.ONCE))
+            held = values_of(await within(session.next()))
+            reader = StateReader(PoolDrivers(agent.pool))
+            tree = reader.read(agent.datastore.running.tree)
+            rendered = {
+                str(path.without_modules()): value
+                for path, _, value in iter_leaves(DataPath.root(), tree, schema)
+            }
+            return held, rendered
+        finally:
+            await agent.stop()
+
+    held, rendered = run(main())
+    state = {path for path in rendered if "/state/" in path}
+    assert state and state == {path for path in held if "/state/" in path}
+    assert held["/ports/port[name=nic-e810/2]/state/counters/in-octets"] == 2 * 10**9
+    for path in state:
+        where = DataPath.parse(path)
+        for encoding in (Encoding.JSON, Encoding.JSON_IETF, Encoding.PROTO):
+            assert encode_value(where, held[path], encoding, schema) == encode_value(
+                where, rendered[path], encoding, schema
+            ), path
