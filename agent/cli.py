@@ -10,7 +10,16 @@ from collections.abc import Sequence
 from agent import __version__
 
 # Each name is a module agent.commands.<name> exposing register(subparsers).
-COMMANDS: tuple[str, ...] = ("validate", "site", "user", "policy", "drivers", "serve", "health")
+COMMANDS: tuple[str, ...] = (
+    "validate",
+    "site",
+    "user",
+    "policy",
+    "drivers",
+    "serve",
+    "health",
+    "checkpoints",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -151,6 +151,24 @@ def read_segment(data: bytes) -> SegmentContent:
     return SegmentContent(header, tuple(frames), offset, len(data))
 
 
+def highest_version(data: bytes) -> int | None:
+    """The highest version in any valid frame of a segment's bytes, damaged or not (so
+    that versions stay above everything ever written)."""
+    highest = None
+    candidate = data.find(FRAME_MAGIC)
+    while candidate >= 0:
+        payload, _ = _frame_at(data, candidate)
+        if payload is not None:
+            try:
+                versions = [r.version for r in _records(payload)]
+            except FormatError:
+                versions = []
+            if versions:
+                highest = max(versions) if highest is None else max(highest, *versions)
+        candidate = data.find(FRAME_MAGIC, candidate + 1)
+    return highest
+
+
 def _frame_at(data: bytes, offset: int) -> tuple[bytes | None, str]:
     """The payload of the frame at ``offset``, or None and what is wrong with it."""
     head = data[offset : offset + FRAME_HEAD.size]

@@ -56,6 +56,7 @@ from agent.datastore.journal_format import (
     SegmentContent,
     SegmentHeader,
     encode_record,
+    highest_version,
     read_segment,
 )
 from agent.datastore.persist_errors import (
@@ -95,6 +96,7 @@ __all__ = [
     "PendingConfirm",
     "PersistMode",
     "PersistenceError",
+    "SegmentInfo",
     "Snapshot",
     "StaleVersionError",
 ]
@@ -128,6 +130,18 @@ class CheckpointPolicy:
     def __post_init__(self) -> None:
         if self.every_records < 1 or self.every_bytes < 1:
             raise ValueError("checkpoint intervals must be at least 1")
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentInfo:
+    """One journal segment as ``list_journal`` finds it: the versions it holds (after
+    ``base_version``, up to ``last_version``) and what is wrong with it, if anything."""
+
+    path: Path
+    base_version: int
+    records: int
+    last_version: int
+    problem: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -460,6 +474,22 @@ class ConfigStore:
             self.clear_pending()
             return header
 
+    def list_journal(self) -> list[SegmentInfo]:
+        """Every journal segment, oldest first, each read and checked (not repaired)."""
+        found = []
+        for base, path in self._segments():
+            try:
+                content = _read_segment(path, base)
+            except CorruptJournalError as err:
+                where = f" at byte {err.offset}" if err.offset is not None else ""
+                found.append(SegmentInfo(path, base, 0, base, f"{err.problem}{where}"))
+                continue
+            records = content.records
+            last = records[-1].version if records else base
+            torn = f"torn tail at byte {content.end}" if content.torn else None
+            found.append(SegmentInfo(path, base, len(records), last, torn))
+        return found
+
     # -- pending commit-confirmed ----------------------------------------------------------
 
     def write_pending(self, record: PendingConfirm) -> None:
@@ -649,16 +679,16 @@ class ConfigStore:
         return sorted(found)
 
     def _journal_versions_on_disk(self) -> list[int]:
-        """Segment bases and the newest readable record (for a store not loaded)."""
-        segments = self._segments()
-        versions = [base for base, _ in segments]
-        if segments:
-            path = segments[-1][1]
+        """Segment bases and the highest version in any valid frame (for a store not
+        loaded, whatever damage the segments have)."""
+        versions = []
+        for base, path in self._segments():
+            versions.append(base)
             try:
-                records = read_segment(path.read_bytes()).records
-            except (OSError, FormatError):
-                records = []
-            versions.extend(r.version for r in records[-1:])
+                highest = highest_version(path.read_bytes())
+            except OSError:
+                highest = None
+            versions.extend([highest] if highest is not None else [])
         return versions
 
     # -- checkpoint files ------------------------------------------------------------------
@@ -687,7 +717,10 @@ class ConfigStore:
         # being written to, while a writer exists.
         horizon = min(keep, default=0)
         segments = self._segments()
-        bounds = [base for base, _ in segments[1:]] + [self._journal_end] * bool(segments)
+        end = self._journal_end
+        if self._head is None:  # not loaded: what the newest segment holds, from disk
+            end = max(self._journal_versions_on_disk(), default=0)
+        bounds = [base for base, _ in segments[1:]] + [end] * bool(segments)
         writer = self._writer
         if writer is not None:
             protected = {writer.segment.path, *(path for _, path in segments[-1:])}
