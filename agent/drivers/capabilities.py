@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from agent.drivers.config import LOOPBACK_MODES
 from agent.drivers.counters import PORT_COUNTER_LEAVES, SLICE_COUNTER_LEAVES
 
 
@@ -99,6 +100,8 @@ class Capabilities:
     port_options: tuple[PortOption, ...] = ()
     priority_levels: int = 8
     interfaces: tuple[InterfaceLimits, ...] = ()  # probed per host interface, by name
+    loopback_modes: tuple[str, ...] = LOOPBACK_MODES  # the loopback settings ports accept
+    lag: bool = True  # whether ports can be aggregated (lag-group)
 
     def interface(self, name: str | None) -> InterfaceLimits | None:
         """The probed limits of host interface ``name``, or None when it was not probed."""

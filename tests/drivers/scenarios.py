@@ -77,7 +77,7 @@ def random_ports(
     # same chip overlap: ports change speed, breakout and FEC rather than only come and go.
     pool = sorted({*range(1, min(last_index, 5) + 1), last_index})
     count = rng.randint(1, min(max_cages, len(pool)))
-    extras = rng.choice(("plain", "vfs", "lag"))
+    extras = rng.choice(("plain", "vfs", "lag") if caps.lag else ("plain", "vfs"))
     vf_budget = caps.vf_limit
     ports: list[PortConfig] = []
     total_bps = 0
@@ -125,7 +125,9 @@ def random_ports(
                     fec=rng.choice((*rule.modes, "auto")),
                     mtu=rng.choice(_mtus(caps, limits)),
                     breakout=mode,
-                    loopback=rng.choice(("none",) * 6 + ("mac", "phy")),
+                    loopback=rng.choice(
+                        ("none",) * 6 + tuple(m for m in caps.loopback_modes if m != "none")
+                    ),
                     num_vfs=vfs
                     if limits is None or limits.max_vfs is None
                     else min(vfs, limits.max_vfs),
@@ -196,8 +198,11 @@ def fastest_unsplit_speed(caps: Capabilities, index: int = 1) -> int:
 def base_port(
     caps: Capabilities, device: str, name: str, index: int = 1, **changes: Any
 ) -> PortConfig:
-    """A valid unsplit port on cage ``index``, with ``changes`` applied."""
+    """A valid unsplit port on cage ``index``, with ``changes`` applied; on a backend that
+    reported host interfaces, on the ``index``-th of them."""
     values: dict[str, Any] = {"speed_bps": fastest_unsplit_speed(caps), "fec": "auto"}
+    if caps.interfaces:
+        values["interface_name"] = caps.interfaces[(index - 1) % len(caps.interfaces)].name
     values.update(changes)
     return PortConfig(name, device, index, **values)
 
@@ -265,13 +270,18 @@ def violations(caps: Capabilities, device: DeviceConfig) -> list[Violation]:
     create("port-mtu", port("mtu-low", mtu=caps.mtu_min - 1))
     create("port-loopback", port("bad-loopback", loopback="remote"))
     slower = min(caps.speeds_bps)
-    create(
-        "lag-speed",
-        port("lag-a", 1, lag_group="mixed"),
-        port("lag-b", 2, lag_group="mixed", speed_bps=slower),
-        entity="mixed",
-        kind="lag",
-    )
+    if caps.lag:
+        create(
+            "lag-speed",
+            port("lag-a", 1, lag_group="mixed"),
+            port("lag-b", 2, lag_group="mixed", speed_bps=slower),
+            entity="mixed",
+            kind="lag",
+        )
+    else:
+        create("lag-unsupported", port("lag-member", 1, lag_group="bond0"))
+    if "mac" not in caps.loopback_modes:
+        create("port-loopback", port("mac-loopback", loopback="mac"))
     if caps.max_total_bps is not None:
         create("device-bandwidth", port("bw-a", 1), port("bw-b", 2, speed_bps=fast))
     if caps.port_options:

@@ -14,6 +14,7 @@ from agent.drivers.checks.ops import check_op_shapes
 from agent.drivers.checks.ports import (
     check_device_bandwidth,
     check_lag_speed,
+    check_lag_supported,
     check_port_device,
     check_port_fec,
     check_port_index,
@@ -49,6 +50,7 @@ COMMON_CHECKS: tuple[Check, ...] = (
     check_port_loopback,
     check_device_bandwidth,
     check_port_option,
+    check_lag_supported,
     check_lag_speed,
     check_vf_limit,
     check_slice_vlan,

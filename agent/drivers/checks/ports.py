@@ -20,6 +20,7 @@ PORT_LOOPBACK = "port-loopback"
 DEVICE_BANDWIDTH = "device-bandwidth"
 PORT_OPTION = "port-option"
 LAG_SPEED = "lag-speed"
+LAG_UNSUPPORTED = "lag-unsupported"
 
 
 def _port(
@@ -148,13 +149,22 @@ def check_port_mtu(ctx: CheckContext) -> Iterator[Problem]:
 
 
 def check_port_loopback(ctx: CheckContext) -> Iterator[Problem]:
-    """The loopback mode is known."""
+    """The loopback mode is known, and one the device's ports accept."""
+    accepted = ctx.caps.loopback_modes
     for port in ctx.own_ports:
         if port.loopback not in LOOPBACK_MODES:
             yield _port(
                 port,
                 PORT_LOOPBACK,
                 f"loopback {port.loopback!r} is unknown (valid: {', '.join(LOOPBACK_MODES)})",
+                ("loopback",),
+            )
+        elif port.loopback not in accepted:
+            yield _port(
+                port,
+                PORT_LOOPBACK,
+                f"loopback {port.loopback} is not supported by {ctx.caps.chipset} here "
+                f"(valid: {', '.join(accepted)})",
                 ("loopback",),
             )
 
@@ -200,6 +210,21 @@ def check_port_option(ctx: CheckContext) -> Iterator[Problem]:
             f"port option of {ctx.caps.chipset} ({names})"
         )
         yield _port(port, PORT_OPTION, why, ("index", "speed_bps"), ctx.own_ports)
+
+
+def check_lag_supported(ctx: CheckContext) -> Iterator[Problem]:
+    """Ports join a link aggregation group only where the device aggregates ports."""
+    if ctx.caps.lag:
+        return
+    for port in ctx.own_ports:
+        if port.lag_group is not None:
+            yield _port(
+                port,
+                LAG_UNSUPPORTED,
+                f"lag-group {port.lag_group}: link aggregation is not supported by "
+                f"{ctx.caps.chipset} here",
+                ("lag_group",),
+            )
 
 
 def check_lag_speed(ctx: CheckContext) -> Iterator[Problem]:
