@@ -209,8 +209,7 @@ def main() -> int:
     try:
         host, peer = lab.netns("bench-host"), lab.netns("bench-peer")
         names = [f"va{i}" for i in range(PORTS)]
-        for i, name in enumerate(names):
-            lab.veth(host, name, peer, f"vb{i}")
+        lab.veths(host, peer, {name: f"vb{i}" for i, name in enumerate(names)})
         site = linux_site(host, names, device=DEVICE)
         mtus = [1600 + 100 * (r % 2) for r in range(rounds + 1)]
         with served({"admin": ("admin", "admin-pw", None)}, site=site) as agent:

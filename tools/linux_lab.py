@@ -52,10 +52,28 @@ class Namespaces:
         if up:
             ip("-n", peer_ns, "link", "set", peer, "up")
 
+    def veths(self, ns: str, peer_ns: str, pairs: dict[str, str]) -> None:
+        """Many veth pairs at once (name in ``ns`` -> peer in ``peer_ns``, peers up), with
+        one ``ip -batch`` per namespace."""
+        links = "".join(
+            f"link add {name} type veth peer name {peer} netns {peer_ns}\n"
+            for name, peer in pairs.items()
+        )
+        _batch(ns, links)
+        _batch(peer_ns, "".join(f"link set {peer} up\n" for peer in pairs.values()))
+
     def close(self) -> None:
         for name in reversed(self.made):
             ip("netns", "del", name, check=False)
         self.made.clear()
+
+
+def _batch(ns: str, commands: str) -> None:
+    done = subprocess.run(
+        ["ip", "-n", ns, "-batch", "-"], input=commands, capture_output=True, text=True, timeout=60
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"ip -n {ns} -batch: {done.stderr.strip()}")
 
 
 def linux_site(
@@ -132,8 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         host, peer = lab.netns("lab-host"), lab.netns("lab-peer")
         names = [f"lab{i}" for i in range(args.ports)]
-        for i, name in enumerate(names):
-            lab.veth(host, name, peer, f"peer{i}")
+        lab.veths(host, peer, {name: f"peer{i}" for i, name in enumerate(names)})
         state_dir.mkdir(parents=True, exist_ok=True)
         site = state_dir / "lab-site.json"
         site.write_text(json.dumps(linux_site(host, names), indent=1) + "\n")

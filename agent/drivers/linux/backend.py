@@ -93,7 +93,8 @@ class LinuxBackend:
         self._netlink: Netlink | None = None
         self._facts: Mapping[str, NetdevFacts] = MappingProxyType({})
         self._ports: dict[str, PortConfig] = {}
-        self._found: dict[str, _Found] = {}
+        self._found: dict[str, _Found] = {}  # by netdev: what it ran before we took it
+        self._owner: dict[str, str] = {}  # netdev -> the port that holds it now
         self._slices: dict[str, SliceConfig] = {}
         self._device: DeviceConfig | None = config
         self._since: dict[str, int] = {}
@@ -217,29 +218,83 @@ class LinuxBackend:
         if after is None:
             await self._release(name)
             return
-        if current is not None and current.interface_name != after.interface_name:
+        moved = current is not None and current.interface_name != after.interface_name
+        if moved:
             await self._release(name)
-            current = None
-        facts = self._require(name, after)
-        taken = name not in self._found
-        if taken:
-            self._found[name] = _Found.of(facts)
+        try:
+            await self._take(name, after)
+        except BaseException:
+            if moved and current is not None:
+                with contextlib.suppress(NetlinkError, OSError, HardwareFault):
+                    await self._take(name, current)
+            raise
+
+    async def _take(self, name: str, port: PortConfig) -> None:
+        """Programs ``port`` onto its netdev (recording, the first time one of our ports
+        takes the netdev, what it ran before)."""
+        facts = self._require(name, port)
+        ifname = facts.link.name
+        owner = self._owner.get(ifname)
+        taken = owner != name
+        if ifname not in self._found:
+            self._found[ifname] = _Found.of(facts)
+        self._owner[ifname] = name
         undo: list[Undo] = []
         try:
-            await self._configure(facts, after, undo)
+            await self._configure(facts, port, undo)
         except BaseException:
             await _revert(undo)
-            if taken:
-                del self._found[name]
+            if owner is None:
+                del self._owner[ifname]
+                del self._found[ifname]
+            else:
+                self._owner[ifname] = owner
             await self._refresh(facts.link.index, full=True)
             raise
-        self._ports[name] = after
+        self._ports[name] = port
         link = facts.link
-        if link.admin_up == self._admin(after) and facts.speed_bps in (None, after.speed_bps):
+        if link.admin_up == self._admin(port) and facts.speed_bps in (None, port.speed_bps):
             # only the MTU (if anything) changed: no need to ask; the monitor confirms it
-            self._learn(dataclasses.replace(facts, link=dataclasses.replace(link, mtu=after.mtu)))
+            self._learn(dataclasses.replace(facts, link=dataclasses.replace(link, mtu=port.mtu)))
         else:
             await self._refresh(link.index, full=True)
+        if taken:
+            await self._attach_children(name)
+        else:
+            await self._follow_mtu(name, port.mtu)
+
+    async def _follow_mtu(self, port: str, mtu: int) -> None:
+        """Children run their port's MTU (the kernel lowers them with it, never raises)."""
+        netlink = self._open_netlink()
+        for slice_ in self._slices.values():
+            facts = self._facts.get(child_name(slice_.name, port))
+            if facts is not None and facts.link.mtu != mtu:
+                await netlink.set_link(facts.link.index, mtu=mtu)
+                self._learn(
+                    dataclasses.replace(facts, link=dataclasses.replace(facts.link, mtu=mtu))
+                )
+
+    async def _attach_children(self, port: str) -> None:
+        """Builds the children that slices already hold for ``port`` (inert until now)."""
+        built = False
+        for slice_ in list(self._slices.values()):
+            for member in slice_.members:
+                child = child_name(slice_.name, port)
+                if member.port == port and child not in self._facts:
+                    await self._build_child(slice_.name, slice_, child, member)
+                    built = True
+        if built:
+            await self._refresh_all()
+
+    async def _detach_children(self, port: str) -> None:
+        """Deletes the children of ``port`` (their slices keep the member, inert)."""
+        netlink = self._open_netlink()
+        for slice_ in self._slices.values():
+            facts = self._facts.get(child_name(slice_.name, port))
+            if facts is not None and port in slice_.member_ports:
+                with contextlib.suppress(NetlinkError):
+                    await netlink.delete_link(facts.link.index)
+                self._forget(facts.link.index)
 
     async def _configure(self, facts: NetdevFacts, port: PortConfig, undo: list[Undo]) -> None:
         netlink, link = self._open_netlink(), facts.link
@@ -274,12 +329,17 @@ class LinuxBackend:
             undo.append(lambda: netlink.set_link(link.index, state=state))
 
     async def _release(self, name: str) -> None:
-        """Stops managing a port: its netdev gets back what it ran before."""
+        """Stops managing a port: its slices' children on it go, and its netdev gets back
+        what it ran before (unless another port has taken it over meanwhile)."""
+        if name in self._ports:
+            await self._detach_children(name)
         port = self._ports.pop(name, None)
-        found = self._found.pop(name, None)
-        if port is None or found is None:
+        ifname = port.interface_name if port is not None else None
+        if ifname is None or self._owner.get(ifname) != name:
             return
-        facts = self._facts.get(port.interface_name or "")
+        del self._owner[ifname]
+        found = self._found.pop(ifname)
+        facts = self._facts.get(ifname)
         if facts is None:
             return
         netlink, link = self._open_netlink(), facts.link
@@ -327,13 +387,13 @@ class LinuxBackend:
     async def _build_child(
         self, slice_name: str, slice_: Any, child: str, member: Any
     ) -> list[int]:
-        """Creates (or reshapes) one child netdev; the indexes it created."""
+        """Creates (or reshapes) one child netdev; the indexes it created. A member whose
+        port is not programmed (yet: an undo may restore the slice before the port) stays
+        inert until the port is."""
         assert isinstance(slice_, SliceConfig)
         port = self._ports.get(member.port)
-        if port is None:
-            raise HardwareFault(
-                self._identity.name, f"slice {slice_name}: member {member.port} is not programmed"
-            )
+        if port is None or port.interface_name not in self._facts:
+            return []
         lower = self._require(member.port, port).link
         netlink = self._open_netlink()
         existing = self._facts.get(child)
@@ -349,7 +409,7 @@ class LinuxBackend:
         peak, guaranteed = rates(slice_, member, port.speed_bps)
         await netlink.shape(index, peak, guaranteed)
         up = slice_.enabled and self._device_enabled
-        await netlink.set_link(index, state="up" if up else "down")
+        await netlink.set_link(index, mtu=port.mtu, state="up" if up else "down")
         return created
 
     async def _set_children_state(self, slice_: SliceConfig) -> None:
@@ -376,7 +436,11 @@ class LinuxBackend:
         slices = [
             s
             for s in self._slices.values()
-            if all(child_name(s.name, m.port) in self._facts for m in s.members)
+            if all(
+                child_name(s.name, m.port) in self._facts
+                for m in s.members
+                if m.port in self._ports
+            )
         ]
         return DeviceIntent.of(self._device, ports, slices)
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
-from agent.drivers.capabilities import Capabilities, InterfaceLimits, VfScope
+from agent.drivers.capabilities import CageGroup, Capabilities, FecRule, InterfaceLimits, VfScope
+from agent.drivers.fec import IEEE_FEC
 from agent.drivers.linux.children import CHILD_PREFIX
 from agent.drivers.linux.facts import NetdevFacts
 from agent.drivers.linux.stats import KEPT_PORT_COUNTERS
@@ -55,38 +56,54 @@ def probed_capabilities(
 ) -> Capabilities:
     """The device's capabilities after probing: ``used`` are the netdevs its ports name.
 
-    Device-wide: the widest MTU range of the used netdevs (of all while none is used;
-    each port is held to its own netdev's range through ``interfaces``), the speeds
-    they run or can be set to, the largest SR-IOV limit among them, and as port count
-    the netdevs that can carry a port (all but loopback and the agent's own slice
-    children, plus used ones that vanished), at least the chip's.
+    Device-wide, from the used netdevs (from all while none is used): one netdev per
+    port (no breakout, loopback or LAG; a DPU stays in its default mode), the widest MTU
+    range (each port is held to its own netdev's range through ``interfaces``), the
+    speeds they run or can be set to, FEC modes where they have FEC control, the largest
+    SR-IOV limit among them, and as port count the netdevs that can carry a port (all but
+    loopback and the agent's own slice children, plus used ones that vanished), at least
+    the chip's.
     """
     carriers = [name for name, item in facts.items() if name != "lo" and not _is_child(name, item)]
     chosen = [facts[name] for name in used if name in facts]
     missing = {name for name in used if name not in facts}  # vanished: still ports
     spans = chosen or [facts[name] for name in carriers]
     ranges = [span for item in spans if (span := item.mtu_range) is not None]
-    speeds = {s for item in chosen for s in item.settable_speeds}
-    speeds |= {item.speed_bps for item in chosen if item.speed_bps}
+    speeds = {s for item in spans for s in item.settable_speeds}
+    speeds |= {item.speed_bps for item in spans if item.speed_bps}
     vfs = [item.sriov.total_vfs for item in chosen if item.sriov is not None]
     carriers = [name for name, item in facts.items() if name != "lo" and not _is_child(name, item)]
+    speeds_bps = tuple(sorted(speeds)) or profile.speeds_bps
+    port_count = max(len(carriers) + len(missing), profile.port_count)
+    with_fec = any(item.fec is not None for item in spans)
     return replace(
         profile,
         model=f"{profile.model}, as linux netdevs",
-        port_count=max(len(carriers) + len(missing), profile.port_count),
-        speeds_bps=tuple(sorted(speeds)) if chosen else profile.speeds_bps,
-        cages=(),
+        port_count=port_count,
+        speeds_bps=speeds_bps,
+        cages=(CageGroup(1, port_count, "netdev", 1, max(speeds_bps), ("none",)),),
         mtu_min=min((low for low, _ in ranges), default=profile.mtu_min),
         mtu_max=max((high for _, high in ranges), default=profile.mtu_max),
         vf_limit=max(vfs, default=0),
         vf_scope=VfScope.PORT if vfs else VfScope.NONE,
-        fec=(),
+        fec=tuple(_fec_rule(speed, with_fec) for speed in speeds_bps),
+        loopback_modes=("none",),
+        lag=False,
+        dpu_modes=(profile.default_dpu_mode,) if profile.default_dpu_mode else (),
         sdk_version=sdk_version,
         counters=KEPT_PORT_COUNTERS,
         max_total_bps=None,
         port_options=(),
         interfaces=tuple(netdev_limits(facts[name]) for name in sorted(carriers)),
     )
+
+
+def _fec_rule(speed_bps: int, with_fec: bool) -> FecRule:
+    """The standard FEC modes at a speed where the netdevs have FEC control; else only
+    ``auto`` (leave it as it is) is valid."""
+    if not with_fec:
+        return FecRule(speed_bps, (), "none")
+    return IEEE_FEC.get(speed_bps) or FecRule(speed_bps, ("none",), "none")
 
 
 def _is_child(name: str, facts: NetdevFacts) -> bool:

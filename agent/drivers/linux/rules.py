@@ -1,5 +1,6 @@
 """The linux backend's own rules, run after the family's (which already hold each port to
-its netdev's probed MTU range, link modes and SR-IOV limit).
+its netdev's probed MTU range, link modes and SR-IOV limit, and refuse loopback and LAG,
+which the backend's capabilities do not offer).
 
 They read what the kernel reported through ``ctx.caps.interfaces`` (NetdevLimits); before
 the device is open nothing was probed and the rules that need the kernel stay silent.
@@ -12,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 
 from agent.drivers.checks import Check, CheckContext
-from agent.drivers.checks.ports import PORT_FEC, PORT_LOOPBACK, PORT_SPEED
+from agent.drivers.checks.ports import PORT_FEC, PORT_SPEED
 from agent.drivers.checks.vfs import VF_UNSUPPORTED
 from agent.drivers.config import PortConfig
 from agent.drivers.linux.address import AddressError, netns_of
@@ -24,7 +25,6 @@ from agent.drivers.units import format_bps
 INTERFACE_NAME = "linux-interface-name"
 INTERFACE_UNIQUE = "linux-interface-unique"
 NETDEV = "linux-netdev"
-LAG = "linux-lag"
 BREAKOUT = "linux-breakout"
 DEVICE_ADDRESS = "device-address"
 DPU_MODE = "linux-dpu-mode"
@@ -59,13 +59,16 @@ def check_address(ctx: CheckContext) -> Iterator[Problem]:
 def check_dpu_mode_fixed(ctx: CheckContext) -> Iterator[Problem]:
     """The DPU mode is not changed through netdevs."""
     before, after = ctx.current.device, ctx.result.device
-    if before is None or after is None or before.dpu_mode == after.dpu_mode:
+    if before is None or after is None:
+        return
+    old, new = (ctx.caps.effective_dpu_mode(d.dpu_mode) for d in (before, after))
+    if old == new:
         return
     yield Problem(
         "device",
         after.name,
         DPU_MODE,
-        f"dpu-mode {before.dpu_mode} -> {after.dpu_mode} is not changed by the linux backend "
+        f"dpu-mode {old} -> {new} is not changed by the linux backend "
         "(the mode lives in the DPU's firmware, not in its netdevs)",
         fields=("dpu_mode",),
     )
@@ -149,23 +152,9 @@ def _against(port: PortConfig, netdev: NetdevLimits) -> Iterator[Problem]:
         )
 
 
-def check_unsupported(ctx: CheckContext) -> Iterator[Problem]:
-    """Loopback, link aggregation and breakout are not netdev settings here."""
+def check_whole_netdevs(ctx: CheckContext) -> Iterator[Problem]:
+    """A netdev is one whole port: no breakout, channel 0."""
     for port in ctx.own_ports:
-        if port.loopback != "none":
-            yield _port(
-                port,
-                PORT_LOOPBACK,
-                f"loopback {port.loopback} is not set by the linux backend (valid: none)",
-                "loopback",
-            )
-        if port.lag_group is not None:
-            yield _port(
-                port,
-                LAG,
-                f"lag-group {port.lag_group}: link aggregation is not managed by the linux backend",
-                "lag_group",
-            )
         if port.breakout != "none" or port.channel != 0:
             yield _port(
                 port,
@@ -182,6 +171,6 @@ LINUX_CHECKS: tuple[Check, ...] = (
     check_dpu_mode_fixed,
     check_interfaces,
     check_netdevs,
-    check_unsupported,
+    check_whole_netdevs,
 )
 """The checks the linux backend adds to its family's."""
