@@ -95,7 +95,8 @@ class DevicePool:
         return frozenset(name for name, driver in self._drivers.items() if _degraded(driver))
 
     def mark_degraded(self, names: Iterable[str], reason: str = DEFAULT_DEGRADED_REASON) -> None:
-        """Reports devices DEGRADED with ``reason`` until a reconcile repairs them."""
+        """Reports devices DEGRADED with ``reason`` until a change to them is kept (a
+        failed change leaves the mark, as it leaves everything else)."""
         for name in names:
             driver = self._drivers.get(name)
             if driver is not None:
@@ -157,7 +158,8 @@ class DevicePool:
         return self._validate(list(self._plan(old, new)))
 
     def keep(self, change: AppliedChange) -> None:
-        """Makes a change permanent: registers new drivers, closes retired ones."""
+        """Makes a change permanent: registers new drivers, closes retired ones, and lifts
+        the degraded mark of the devices it brought in line."""
         drivers = dict(self._drivers)
         for step in change.steps:
             if step.retired:
@@ -167,6 +169,8 @@ class DevicePool:
         for step in change.steps:
             if step.created:
                 drivers[step.device] = step.driver
+            elif not step.retired:
+                step.driver.mark_degraded(None)
         self._drivers = MappingProxyType(drivers)
 
     def undo(self, change: AppliedChange, old: Mapping[str, DeviceIntent]) -> tuple[str, ...]:

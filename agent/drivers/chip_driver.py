@@ -31,8 +31,9 @@ class ChipDriver:
     state that ``ops`` would produce from it and names the op each problem refuses.
     ``apply`` validates first, then programs op by op. The device reports DEGRADED, with
     the reason in its state, after an apply that failed part-way (until a later apply or
-    reconcile succeeds) and after a failed reconcile or ``mark_degraded`` (until a
-    reconcile succeeds).
+    reconcile succeeds), after a failed reconcile (until a reconcile succeeds) and while
+    marked by ``mark_degraded`` (until the mark is lifted; the driver's own successes do
+    not lift it).
 
     Writers (open, close, apply, reconcile) are serialised by a lock; reads go straight
     to the backend. Event listeners run synchronously on the thread that caused the event
@@ -57,6 +58,7 @@ class ChipDriver:
         self._closed_reason = "the driver is not open"
         self._degraded: str | None = None  # why the hardware may differ from the intent
         self._needs_reconcile = False  # only a reconcile clears the degradation
+        self._marked: str | None = None  # degraded as the caller says, until it says not
         backend.add_event_listener(self._events.publish)
 
     @property
@@ -154,9 +156,11 @@ class ChipDriver:
     def applied(self) -> DeviceIntent:
         return self._applied
 
-    def mark_degraded(self, reason: str) -> None:
+    def mark_degraded(self, reason: str | None) -> None:
         with self._lock:
-            self._degrade(reason, sticky=True)
+            before = self._reason()
+            self._marked = reason
+            self._announce_change(before, "mark lifted")
 
     # ----------------------------------------------------------------------- reads
 
@@ -164,8 +168,9 @@ class ChipDriver:
         state = self._backend.read_device_state()
         if not self._open:
             return replace(state, oper_status=OperStatus.DOWN, reason=self._closed_reason)
-        if self._degraded is not None and state.oper_status is OperStatus.UP:
-            return replace(state, oper_status=OperStatus.DEGRADED, reason=self._degraded)
+        reason = self._reason()
+        if reason is not None and state.oper_status is OperStatus.UP:
+            return replace(state, oper_status=OperStatus.DEGRADED, reason=reason)
         return state
 
     def read_port_states(self, names: Collection[str] | None = None) -> Mapping[str, PortState]:
@@ -195,22 +200,29 @@ class ChipDriver:
         if not self._open:
             raise DeviceUnavailable(self._config.name, "the driver is not open")
 
+    def _reason(self) -> str | None:
+        """Why the device is degraded (the caller's mark first), None when it is not."""
+        return self._marked if self._marked is not None else self._degraded
+
     def _degrade(self, reason: str, *, sticky: bool) -> None:
         self._needs_reconcile = self._needs_reconcile or sticky
-        if reason != self._degraded:
-            self._degraded = reason
-            self._announce(OperStatus.DEGRADED, reason)
+        before = self._reason()
+        self._degraded = reason
+        self._announce_change(before, reason)
 
     def _recover(self, reason: str) -> None:
-        if self._degraded is not None:
-            self._degraded = None
-            self._announce(OperStatus.UP, reason)
+        before = self._reason()
+        self._degraded = None
+        self._announce_change(before, reason)
 
-    def _announce(self, status: OperStatus, reason: str) -> None:
-        if self._backend.read_device_state().oper_status is OperStatus.UP:
-            self._events.publish(
-                DeviceEvent(self._config.name, status, self._clock.now_ns(), reason)
-            )
+    def _announce_change(self, before: str | None, why: str) -> None:
+        """Raises a DeviceEvent when the degradation or its reason changed."""
+        now = self._reason()
+        if now == before or self._backend.read_device_state().oper_status is not OperStatus.UP:
+            return
+        status = OperStatus.UP if now is None else OperStatus.DEGRADED
+        event = DeviceEvent(self._config.name, status, self._clock.now_ns(), now or why)
+        self._events.publish(event)
 
 
 def _one_line(error: DriverError) -> str:

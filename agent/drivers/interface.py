@@ -87,9 +87,10 @@ class Reconciler(Protocol):
         """The configuration the driver believes the hardware holds."""
         ...
 
-    def mark_degraded(self, reason: str) -> None:
-        """Reports the device DEGRADED (its hardware may differ from the configuration)
-        with ``reason`` until a later reconcile succeeds."""
+    def mark_degraded(self, reason: str | None) -> None:
+        """Reports the device DEGRADED with ``reason`` (its hardware may differ from the
+        configuration, as the caller knows) until called with None; the driver's own
+        successes do not lift the mark."""
         ...
 
 

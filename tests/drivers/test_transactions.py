@@ -18,7 +18,7 @@ from agent.clock import Clock, FakeClock
 from agent.datastore.datastore import Datastore
 from agent.datastore.edits import Edit
 from agent.datastore.errors import DatastoreError, ErrorKind
-from agent.drivers import DeviceConfig, HardwareFault, Op
+from agent.drivers import DeviceConfig, DeviceEvent, HardwareFault, Op
 from agent.drivers.capabilities import Capabilities
 from agent.drivers.checks import Check
 from agent.drivers.mock import MockHardware
@@ -253,9 +253,12 @@ def test_a_degraded_device_is_repaired_by_reconcile_and_undone_by_reconcile(
     before_tree, before_hw = ds.running.tree, hw(ds)
     backend.made["tor-tf1"].fail_operation(0)
     backend.log.clear()
+    events: list[object] = []
+    ds.devices.drivers["nic-cx6"].add_event_listener(events.append)
     edits = [Edit.update(MTU.format("nic-cx6/1"), 9100), Edit.update(MTU.format("tor-tf1/1"), 9100)]
     with pytest.raises(DatastoreError):
         ds.commit(edits)
+    assert not [e for e in events if isinstance(e, DeviceEvent)], "the status flapped"
     assert [c[1] for c in backend.log if c[0] == "nic-cx6"] == [
         "read_config",  # the repair reads the hardware back ...
         "program",  # ... and programs the new intent
@@ -263,4 +266,8 @@ def test_a_degraded_device_is_repaired_by_reconcile_and_undone_by_reconcile(
         "program",
     ]
     assert ds.running.tree is before_tree and hw(ds) == before_hw
-    assert device_state(ds, "nic-cx6")["oper-status"] == "UP"
+    state = device_state(ds, "nic-cx6")
+    assert state["oper-status"] == "DEGRADED", "a failed commit leaves the mark as it was"
+    assert state["oper-status-reason"] == "told so"
+    ds.commit([Edit.update(MTU.format("nic-cx6/1"), 9100)])
+    assert "oper-status-reason" not in device_state(ds, "nic-cx6"), "a kept change lifts it"
