@@ -92,7 +92,7 @@ class _Plan:
         self.leaf = leaf
         self.keys = keys  # list keys (empty: not a list)
         self.write: LeafWriter | None = None if leaf is None else _leaf_writer(leaf, ietf)
-        self.members: dict[str, tuple[str, _Plan]] = {}
+        self.members: dict[str, tuple[str, _Plan, LeafWriter | None]] = {}
         self.collides = False  # two members write the same name: the generic encoder decides
         self.cache = _TextCache() if stable and leaf is None else None
 
@@ -112,77 +112,59 @@ class TreeWriter:
         what ``dump_json(encode_tree(path, value, schema, ietf=ietf))`` gives."""
         module = self._schema.module_of(path) if path.elems else None
         plan = self._plan(path, module, ietf, outermost=True)
-        out: list[str] = []
         try:
-            self._write(plan, value, out, outermost=True)
+            return self._write(plan, value, outermost=True)
         except GnmiError:
             # The generic encoder names the exact node (with its list keys) that failed.
             return self._generic(path, value, module, ietf, outermost=True)
-        return "".join(out)
 
     # --- writing ------------------------------------------------------------------------
 
-    def _write(self, plan: _Plan, value: Any, out: list[str], outermost: bool = False) -> None:
+    def _write(self, plan: _Plan, value: Any, outermost: bool = False) -> str:
         if isinstance(value, dict):
-            self._object(plan, value, out, outermost)
-        elif plan.write is not None:
+            return self._object(plan, value, outermost)
+        if plan.write is not None:
             text = plan.write(value)
-            if text is None:
-                text = self._generic(plan.path, value, plan.module, plan.ietf)
-            out.append(text)
-        elif isinstance(value, list) and plan.keys:
-            out.append("[")
-            for n, entry in enumerate(value):
+            return self._generic(plan.path, value, plan.module, plan.ietf) if text is None else text
+        if isinstance(value, list) and plan.keys:
+            entries = []
+            for entry in value:
                 checkpoint()  # once per list entry: a big answer stops when cancelled
-                if n:
-                    out.append(",")
                 if not isinstance(entry, dict):
                     raise GnmiError.internal(f"list entry {entry!r} is not an object")
-                self._object(plan, entry, out, outermost)
-            out.append("]")
-        else:
-            out.append(self._generic(plan.path, value, plan.module, plan.ietf, outermost))
+                entries.append(self._object(plan, entry, outermost))
+            return "[" + ",".join(entries) + "]"
+        return self._generic(plan.path, value, plan.module, plan.ietf, outermost)
 
-    def _object(self, plan: _Plan, value: dict[str, Any], out: list[str], outermost: bool) -> None:
+    def _object(self, plan: _Plan, value: dict[str, Any], outermost: bool) -> str:
         cache = plan.cache
         if cache is not None:
-            text = cache.get(value)
-            if text is not None:
-                out.append(text)
-                return
-        start = len(out)
+            cached_text = cache.get(value)
+            if cached_text is not None:
+                return cached_text
         members = plan.members
-        separator = "{"
+        parts = []
         for member, child in value.items():
             found = members.get(member)
             if found is None:
                 found = self._member(plan, member, outermost)
-                if found is None:
-                    break
-            if plan.collides:
-                break
-            name, child_plan = found
-            write = child_plan.write
+                if found is None or plan.collides:
+                    # a member the schema does not know, or two that write one name
+                    return self._generic(plan.path, value, plan.module, plan.ietf, outermost)
+            name, child_plan, write = found
             if write is not None and type(child) is not dict:
                 text = write(child)
                 if text is None:
                     text = self._generic(child_plan.path, child, child_plan.module, plan.ietf)
-                out.append(separator + name + text)
+                parts.append(name + text)
             else:
-                out.append(separator + name)
-                self._write(child_plan, child, out)
-            separator = ","
-        else:
-            out.append("}" if separator == "," else "{}")
-            if cache is not None:
-                text = "".join(out[start:])
-                del out[start:]
-                out.append(text)
-                cache.put(value, text)
-            return
-        # a member the schema does not know, or two that write one name
-        del out[start:]
-        out.append(self._generic(plan.path, value, plan.module, plan.ietf, outermost))
+                parts.append(name + self._write(child_plan, child))
+        if plan.collides:
+            return self._generic(plan.path, value, plan.module, plan.ietf, outermost)
+        text = "{" + ",".join(parts) + "}"
+        if cache is not None:
+            cache.put(value, text)
+        return text
 
     def _generic(
         self,
@@ -221,9 +203,11 @@ class TreeWriter:
         except GnmiError:
             return False
 
-    def _member(self, plan: _Plan, member: str, outermost: bool) -> tuple[str, _Plan] | None:
-        """The output name (quoted, with its colon) and plan of a member; None when the
-        schema does not know it."""
+    def _member(
+        self, plan: _Plan, member: str, outermost: bool
+    ) -> tuple[str, _Plan, LeafWriter | None] | None:
+        """The output name (quoted, with its colon), plan and leaf writer of a member;
+        None when the schema does not know it."""
         explicit, _, local = member.rpartition(":")
         module = explicit or plan.module
         if module is None:
@@ -238,9 +222,9 @@ class TreeWriter:
         child = self._plan(child_path, module, plan.ietf, outermost=False)
         quoted = _quote(out_name) + ":"
         with self._lock:
-            if any(name == quoted for name, _ in plan.members.values()):
+            if any(known[0] == quoted for known in plan.members.values()):
                 plan.collides = True  # JSON drops modules: two members, one name
-            found = plan.members.setdefault(member, (quoted, child))
+            found = plan.members.setdefault(member, (quoted, child, child.write))
         return found
 
 
