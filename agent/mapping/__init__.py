@@ -5,7 +5,10 @@ Works on plain RFC 7951 dicts (module-qualified top-level members, identities as
 ``edge-types:name``, uint64 as strings, defaults not filled in) and on the driver value
 types; it never imports a concrete driver family, the wire layer or YANG tooling.
 
-- ``intents_from_tree``: the running tree as one DeviceIntent per device.
+- ``ModelRegistry`` (``registry``): the model's top-level lists, their keys and config
+  defaults, as the schema gives them (built by ``agent.datastore.model_registry``).
+- ``intents_from_tree``: the running tree as one DeviceIntent per device; ``derive``:
+  the same for a changed tree, from the previous intents and the touched entries.
 - ``plan_changes``: per-device ops and driver lifecycle between two sets of intents.
 - ``StateReader`` / ``render_state``: batched driver reads rendered as ``state``
   containers of the model (see ``oper_status`` for the status mapping).
