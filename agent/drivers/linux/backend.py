@@ -300,7 +300,7 @@ class LinuxBackend:
         netlink, link = self._open_netlink(), facts.link
         sock = netlink.ethtool
         assert sock is not None
-        if facts.speed_refusal(port.speed_bps) is None and port.speed_bps != facts.speed_bps:
+        if port.speed_bps != facts.speed_bps and port.speed_bps in facts.settable_speeds:
             old = facts.speed_bps
             ethtool.set_speed(sock, link.name, port.speed_bps)
             if old is not None:
