@@ -275,3 +275,18 @@ def test_running_intents_are_those_of_the_running_tree(
                 assert hw(ds) == fresh_hw(ds, clock)
         finally:
             ds.stop()
+
+
+def test_a_commit_leaves_the_intents_of_untouched_devices_as_they_were(ds: Datastore) -> None:
+    """Planning skips a device whose intent is the same object, so only the touched
+    device's driver is asked to validate and apply anything."""
+    before = ds.running.intents
+    others_hw = {name: snap for name, snap in hw(ds).items() if name != "tor-tf1"}
+    ds.commit([Edit.update(MTU.format("tor-tf1/1"), 9100)])
+    after = ds.running.intents
+    assert after["tor-tf1"] is not before["tor-tf1"]
+    assert after["tor-tf1"].ports["tor-tf1/1"].mtu == 9100
+    assert all(after[name] is before[name] for name in before if name != "tor-tf1")
+    assert {name: snap for name, snap in hw(ds).items() if name != "tor-tf1"} == others_hw
+    ds.commit([Edit.update("/ports/port[name=tor-tf1/1]/config/description", "uplink")])
+    assert ds.running.intents["tor-tf1"] is after["tor-tf1"], "no driver value changed"
