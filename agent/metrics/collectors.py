@@ -198,7 +198,9 @@ class EntityCounterCollector:
             for port, port_counters in sorted(reading.counters.items()):
                 labels = [device, port, port_tenant.get(port, "")]
                 for name, family in ports.items():
-                    family.add_metric(labels, getattr(port_counters, name))
+                    value = getattr(port_counters, name)
+                    if value is not None:  # a counter the hardware does not keep
+                        family.add_metric(labels, value)
             for slice_, slice_counters in sorted(reading.slice_counters.items()):
                 labels = [device, slice_, slice_tenant.get(slice_, "")]
                 for name, family in slices.items():
