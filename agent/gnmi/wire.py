@@ -154,9 +154,19 @@ def notification(
     """A SubscribeResponse carrying one Notification: ``prefix`` is a serialized Path
     (always present, possibly empty), ``updates`` serialized Update fields (as
     ``LeafUpdate`` makes them), ``deletes`` serialized Paths."""
-    body = b"\x08" + varint(timestamp_ns) + b"\x12" + varint(len(prefix)) + prefix
-    if updates:
-        body += b"".join(updates)
+    body = b"".join(updates)
     for path in deletes:
         body += b"\x2a" + varint(len(path)) + path
-    return b"\x0a" + varint(len(body)) + body
+    return with_head(notification_head(timestamp_ns, prefix), body)
+
+
+def notification_head(timestamp_ns: int, prefix: bytes) -> bytes:
+    """The timestamp and prefix fields of a Notification: the same for every message of
+    one sample (see ``with_head``)."""
+    return b"\x08" + varint(timestamp_ns) + b"\x12" + varint(len(prefix)) + prefix
+
+
+def with_head(head: bytes, body: bytes) -> bytes:
+    """A SubscribeResponse whose Notification is ``head`` (``notification_head``) and then
+    ``body`` (its Update and delete fields, joined)."""
+    return b"\x0a" + varint(len(head) + len(body)) + head + body

@@ -182,6 +182,7 @@ class StateReader:
     ) -> None:
         self._drivers = drivers
         self._usage = usage or NO_USAGE
+        self._plans: tuple[Entry, dict[Selection, _Plan]] | None = None
 
     def read(self, running: Entry, selection: Selection = ALL) -> dict[str, Any]:
         """The selected part of ``running`` with every entry's ``state`` filled in."""
@@ -203,44 +204,68 @@ class StateReader:
         """Reads, per device, what rendering ``selection`` of ``running`` needs.
 
         A slice needs its member ports' states and its records on every device it spans
-        (only its counters with ``counters_only``).
+        (only its counters with ``counters_only``). What to ask each device is worked out
+        once per running tree and selection (the tree is immutable).
         """
-        port_entries = entries(running, PORTS, "port")
-        device_of = {entry["name"]: _config(entry).get("device", "") for entry in port_entries}
-        counters_only = selection.counters_only
-        wanted_ports: dict[str, set[str]] = {}
-        wanted_slices: dict[str, set[str]] = {}
-        for entry in _chosen(port_entries, selection.ports):
-            wanted_ports.setdefault(device_of[entry["name"]], set()).add(entry["name"])
-        for entry in _chosen(entries(running, SLICES, "slice"), selection.slices):
-            for member in entries(entry, "members", "member"):
-                device = device_of.get(member["port"])
-                if device is not None:
-                    if not counters_only:
-                        wanted_ports.setdefault(device, set()).add(member["port"])
-                    wanted_slices.setdefault(device, set()).add(entry["name"])
-        devices = set()
-        if not counters_only:
-            devices = {
-                entry["name"]
-                for entry in _chosen(
-                    entries(running, PLATFORM, "devices", "device"), selection.devices
-                )
-            }
+        plan = self._plan(running, selection)
         readings: dict[str, DeviceReading] = {}
-        for name in sorted(devices | wanted_ports.keys() | wanted_slices.keys()):
+        for name, ports, slices, with_capabilities in plan:
             driver = self._drivers.get(name)
-            ports = sorted(wanted_ports.get(name, ()))
-            slices = sorted(wanted_slices.get(name, ()))
             if driver is None:
                 readings[name] = _NO_DRIVER
-            elif counters_only:
+            elif selection.counters_only:
                 readings[name] = _read_counters(driver, ports, slices)
             else:
                 readings[name] = _read_device(
-                    driver, ports, slices, with_capabilities=name in devices
+                    driver, ports, slices, with_capabilities=with_capabilities
                 )
         return MappingProxyType(readings)
+
+    def _plan(self, running: Entry, selection: Selection) -> _Plan:
+        plans = self._plans
+        if plans is None or plans[0] is not running:
+            plans = self._plans = (running, {})  # one tree at a time (threads: either)
+        found = plans[1].get(selection)
+        if found is None:
+            if len(plans[1]) >= _PLAN_LIMIT:
+                plans[1].clear()
+            found = plans[1][selection] = _read_plan(running, selection)
+        return found
+
+
+_Plan = tuple[tuple[str, tuple[str, ...], tuple[str, ...], bool], ...]
+"""Per device to read: (name, ports, slices, whether to read its capabilities)."""
+_PLAN_LIMIT: Final = 256
+
+
+def _read_plan(running: Entry, selection: Selection) -> _Plan:
+    port_entries = entries(running, PORTS, "port")
+    device_of = {entry["name"]: _config(entry).get("device", "") for entry in port_entries}
+    counters_only = selection.counters_only
+    wanted_ports: dict[str, set[str]] = {}
+    wanted_slices: dict[str, set[str]] = {}
+    for entry in _chosen(port_entries, selection.ports):
+        wanted_ports.setdefault(device_of[entry["name"]], set()).add(entry["name"])
+    for entry in _chosen(entries(running, SLICES, "slice"), selection.slices):
+        for member in entries(entry, "members", "member"):
+            device = device_of.get(member["port"])
+            if device is not None:
+                if not counters_only:
+                    wanted_ports.setdefault(device, set()).add(member["port"])
+                wanted_slices.setdefault(device, set()).add(entry["name"])
+    devices: set[str] = set()
+    if not counters_only:
+        chosen = _chosen(entries(running, PLATFORM, "devices", "device"), selection.devices)
+        devices = {entry["name"] for entry in chosen}
+    return tuple(
+        (
+            name,
+            tuple(sorted(wanted_ports.get(name, ()))),
+            tuple(sorted(wanted_slices.get(name, ()))),
+            name in devices,
+        )
+        for name in sorted(devices | wanted_ports.keys() | wanted_slices.keys())
+    )
 
 
 def entity_states(

@@ -49,10 +49,12 @@ from agent.gnmi.wire import (
     LeafUpdate,
     leaf_path,
     notification,
+    notification_head,
     path_elems,
     path_message,
     varint,
     with_duplicates,
+    with_head,
 )
 from agent.northbound.capabilities import allowed_modules
 from agent.northbound.extensions import check_subscribe
@@ -340,6 +342,8 @@ class ResponseEncoder:
         self._fallback_ns = fallback_ns
         self._prefixes: dict[tuple[tuple[PathElem, ...], int], bytes] = {}
         self._piece_keys = tuple((_PIECE, self._encoding, depth) for depth in range(16))
+        self._head_key: tuple[int, int, tuple[PathElem, ...]] | None = None
+        self._head = b""
         self.key = (self._encoding, target, bundling, self._max, compact_paths)
         """Encoders with equal keys (and equal origins) make the same bytes."""
 
@@ -382,17 +386,21 @@ class ResponseEncoder:
             # (SAMPLE: one top-level node)
             here = (item.timestamp_ns, item.tag, item.path.elems[0].name if by_top else item.anchor)
             updates = self._updates(item)
+            if bundle and (here != key or len(bundle) + len(updates) > limit):
+                out.append(self._message(first, bundle))
+                bundle = []
             if len(updates) > limit:
-                chunks = [updates[i : i + limit] for i in range(0, len(updates), limit)]
-            else:
-                chunks = [updates]
-            for chunk in chunks:
-                if bundle and (here != key or len(bundle) + len(chunk) > limit):
-                    out.append(self._message(first, bundle))
-                    bundle = []
-                if not bundle:
-                    first, key = item, here
-                bundle += chunk
+                for start in range(0, len(updates), limit):
+                    chunk = updates[start : start + limit]
+                    if len(chunk) == limit:
+                        out.append(self._message(item, chunk))
+                    else:
+                        bundle = chunk
+                first, key = item, here
+                continue
+            if not bundle:
+                first, key = item, here
+            bundle += updates
         if bundle:
             out.append(self._message(first, bundle))
         return out
@@ -407,8 +415,13 @@ class ResponseEncoder:
 
     def _message(self, first: Update | None, updates: list[bytes]) -> bytes:
         assert first is not None
-        prefix = self._prefix(self._base(first), first.tag)
-        return notification(first.timestamp_ns or self._fallback_ns(), prefix, updates)
+        timestamp = first.timestamp_ns or self._fallback_ns()
+        base = self._base(first)
+        head_key = (timestamp, first.tag, base)
+        if head_key != self._head_key:  # messages of one sample share their head
+            self._head_key = head_key
+            self._head = notification_head(timestamp, self._prefix(base, first.tag))
+        return with_head(self._head, b"".join(updates))
 
     def _updates(self, item: Update) -> list[bytes]:
         """The item's Updates (with their duplicates counts), in the order of its values;
