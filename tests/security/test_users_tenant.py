@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from agent import cli
+from agent.exit_codes import ExitCode
 from agent.security.errors import UserDatabaseError, UserError
 from agent.security.passwords import ScryptParams, hash_password
 from agent.security.users import Role, User, UserStore
@@ -173,7 +174,7 @@ def test_serve_refuses_to_start_with_such_a_file(legacy: Path, state_dir: Path) 
         timeout=60,
         check=False,
     )
-    assert result.returncode == 1
+    assert result.returncode == ExitCode.STATE
     assert result.stderr.splitlines() == [
         f"edge-agent serve: error: {legacy}: user #1: tenant user 'acme' is bound to slices "
         "(embb, urllc), as files of earlier versions were; tenant users are now bound to one "
