@@ -64,17 +64,27 @@ def check_port_location(ctx: CheckContext) -> Iterator[Problem]:
         for port in ports:
             owners[port.channel].append(port.name)
         for channel, names in owners.items():
-            if len(names) > 1:
-                for name in names:
-                    others = ", ".join(n for n in names if n != name)
-                    yield Problem(
-                        "port",
-                        name,
-                        PORT_LOCATION,
-                        f"cage {index} channel {channel} is also configured as {others}",
-                        fields=("index", "channel"),
-                        involves=tuple(("port", n) for n in names if n != name),
-                    )
+            claim = f"cage {index} channel {channel} is also configured as"
+            yield from claimed_twice(names, PORT_LOCATION, claim, ("index", "channel"))
+
+
+def claimed_twice(
+    names: list[str], rule: str, claim: str, fields: tuple[str, ...]
+) -> Iterator[Problem]:
+    """When more than one port claims one thing, a problem for each: ``claim`` and the
+    others' names, e.g. "netdev va is also port p2"."""
+    if len(names) < 2:
+        return
+    for name in names:
+        others = [n for n in names if n != name]
+        yield Problem(
+            "port",
+            name,
+            rule,
+            f"{claim} {', '.join(others)}",
+            fields=fields,
+            involves=tuple(("port", n) for n in others),
+        )
 
 
 def check_port_speed(ctx: CheckContext) -> Iterator[Problem]:

@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 
 from agent.drivers.checks import Check, CheckContext
-from agent.drivers.checks.ports import PORT_FEC, PORT_SPEED
+from agent.drivers.checks.ports import PORT_FEC, PORT_SPEED, claimed_twice
 from agent.drivers.checks.vfs import VF_UNSUPPORTED
 from agent.drivers.config import PortConfig
 from agent.drivers.linux.address import AddressError, netns_of
@@ -89,16 +89,8 @@ def check_interfaces(ctx: CheckContext) -> Iterator[Problem]:
         else:
             users[port.interface_name].append(port.name)
     for ifname, names in sorted(users.items()):
-        for name in names if len(names) > 1 else ():
-            others = ", ".join(n for n in names if n != name)
-            yield Problem(
-                "port",
-                name,
-                INTERFACE_UNIQUE,
-                f"netdev {ifname} is also port {others}",
-                fields=("interface_name",),
-                involves=tuple(("port", n) for n in names if n != name),
-            )
+        claim = f"netdev {ifname} is also port"
+        yield from claimed_twice(names, INTERFACE_UNIQUE, claim, ("interface_name",))
 
 
 def check_netdevs(ctx: CheckContext) -> Iterator[Problem]:
