@@ -95,6 +95,36 @@ class SegmentFile:
         os.close(self._fd)
 
 
+class Worker:
+    """A daemon thread running ``_run``, started by the first ``_wake`` and stopped by
+    ``_stop``; ``_cond`` guards the subclass's state and ``_closing``."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self._cond = threading.Condition()
+        self._closing = False
+        self._thread: threading.Thread | None = None
+
+    def _run(self) -> None:
+        raise NotImplementedError
+
+    def _wake(self) -> None:
+        """Starts the thread if needed and wakes it (the caller holds ``_cond``)."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
+            self._thread.start()
+        self._cond.notify_all()
+
+    def _stop(self) -> None:
+        """Has the thread finish what it was given, then joins it."""
+        with self._cond:
+            self._closing = True
+            self._cond.notify_all()
+            thread = self._thread
+        if thread is not None:
+            thread.join()
+
+
 AfterBatch = Callable[[Head, int, int], SegmentFile | None]
 """Called by the flusher after each durable frame with the newest commit, the frame's
 bytes and its record count; may return a new segment to continue in (a rotation)."""
@@ -108,21 +138,19 @@ class _Ticket:
     future: Future[int] = field(default_factory=Future)
 
 
-class GroupCommitter:
+class GroupCommitter(Worker):
     """Appends submitted records to ``segment`` in groups from a flusher thread."""
 
     def __init__(self, segment: SegmentFile, durable: Head, after_batch: AfterBatch) -> None:
+        super().__init__("journal-flusher")
         self._segment = segment
         self._durable = durable
         self._after_batch = after_batch
-        self._cond = threading.Condition()
         self._io = threading.Lock()
         self._queue: list[_Ticket] = []
         self._submitted = 0
         self._finished = 0
         self._failure: BaseException | None = None
-        self._closing = False
-        self._thread: threading.Thread | None = None
 
     @property
     def durable(self) -> Head:
@@ -153,12 +181,7 @@ class GroupCommitter:
                 raise JournalUnavailable("the journal is closed")
             self._queue.append(ticket)
             self._submitted += 1
-            if self._thread is None:
-                self._thread = threading.Thread(
-                    target=self._run, name="journal-flusher", daemon=True
-                )
-                self._thread.start()
-            self._cond.notify_all()
+            self._wake()
         return ticket.future
 
     def sync(self) -> None:
@@ -195,12 +218,7 @@ class GroupCommitter:
 
     def close(self) -> None:
         """Writes what is queued, stops the flusher and closes the segment."""
-        with self._cond:
-            self._closing = True
-            self._cond.notify_all()
-            thread = self._thread
-        if thread is not None:
-            thread.join()
+        self._stop()
         with self._io:
             self._segment.close()
 

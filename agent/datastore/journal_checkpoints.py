@@ -11,24 +11,21 @@ logged and the journal simply grows until the next one succeeds.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 
-from agent.datastore.journal import Head
+from agent.datastore.journal import Head, Worker
 
 log = logging.getLogger(__name__)
 
 
-class BackgroundCheckpoints:
+class BackgroundCheckpoints(Worker):
     """Runs ``write(head)`` for the newest requested head on a worker thread."""
 
     def __init__(self, write: Callable[[Head], None]) -> None:
+        super().__init__("journal-checkpoints")
         self._write = write
-        self._cond = threading.Condition()
         self._wanted: Head | None = None
         self._busy = False
-        self._closing = False
-        self._thread: threading.Thread | None = None
         self.written = 0
 
     def request(self, head: Head) -> None:
@@ -37,12 +34,7 @@ class BackgroundCheckpoints:
             if self._closing:
                 return
             self._wanted = head
-            if self._thread is None:
-                self._thread = threading.Thread(
-                    target=self._run, name="journal-checkpoints", daemon=True
-                )
-                self._thread.start()
-            self._cond.notify_all()
+            self._wake()
 
     def wait_idle(self) -> None:
         """Returns once no checkpoint is waiting or being written."""
@@ -51,12 +43,7 @@ class BackgroundCheckpoints:
 
     def close(self) -> None:
         """Finishes the checkpoint being written (a waiting one too) and stops."""
-        with self._cond:
-            self._closing = True
-            self._cond.notify_all()
-            thread = self._thread
-        if thread is not None:
-            thread.join()
+        self._stop()
 
     def _run(self) -> None:
         while True:

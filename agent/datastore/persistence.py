@@ -134,25 +134,17 @@ class CheckpointPolicy:
 
 @dataclass(frozen=True, slots=True)
 class SegmentInfo:
-    """One journal segment as ``list_journal`` finds it: the versions it holds (after
-    ``base_version``, up to ``last_version``) and what is wrong with it, if anything."""
+    """One journal segment as read: the versions it holds (after ``base_version``, up to
+    ``last_version``), where its valid frames end, the stamp it was written under and
+    what is wrong with it, if anything."""
 
     path: Path
     base_version: int
-    records: int
     last_version: int
+    records: int = 0
+    end: int = 0
+    validated_by: str = ""
     problem: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class _Tail:
-    """The newest segment as a load found it: where its valid frames end."""
-
-    path: Path
-    base_version: int
-    end: int
-    last_version: int
-    validated_by: str
 
 
 class ConfigStore:
@@ -179,7 +171,7 @@ class ConfigStore:
         self._files = threading.Lock()  # installing checkpoints, pruning, new segments
         self._head: Head | None = None
         self._stamp = ""
-        self._tail: _Tail | None = None
+        self._tail: SegmentInfo | None = None
         self._installed = 0  # version of running.json as this store last wrote or read it
         self._journal_end = 0  # the newest version any segment holds
         self._since_checkpoint = (0, 0)  # records, bytes
@@ -482,12 +474,12 @@ class ConfigStore:
                 content = _read_segment(path, base)
             except CorruptJournalError as err:
                 where = f" at byte {err.offset}" if err.offset is not None else ""
-                found.append(SegmentInfo(path, base, 0, base, f"{err.problem}{where}"))
+                found.append(SegmentInfo(path, base, base, problem=f"{err.problem}{where}"))
                 continue
             records = content.records
             last = records[-1].version if records else base
             torn = f"torn tail at byte {content.end}" if content.torn else None
-            found.append(SegmentInfo(path, base, len(records), last, torn))
+            found.append(SegmentInfo(path, base, last, len(records), content.end, problem=torn))
         return found
 
     # -- pending commit-confirmed ----------------------------------------------------------
@@ -608,7 +600,7 @@ class ConfigStore:
 
     def _replay(
         self, header: ConfigHeader, tree: dict[str, Any], *, upto: int | None
-    ) -> tuple[Snapshot, _Tail | None, int]:
+    ) -> tuple[Snapshot, SegmentInfo | None, int]:
         """Checkpoint ``header``/``tree`` plus the journal after it (up to ``upto``): the
         snapshot, the newest segment read and the bytes of journal replayed."""
         version, meta, saved_at = header.version, header.meta, header.saved_at_ns
@@ -653,11 +645,13 @@ class ConfigStore:
                     if content.header.validated_by != stamp:
                         stamp = ""
             journal_bytes += content.end
-            tail = _Tail(path, base, content.end, version, content.header.validated_by)
+            tail = SegmentInfo(
+                path, base, version, len(content.records), content.end, content.header.validated_by
+            )
         snapshot = Snapshot(version, tree, meta, saved_at, header, replayed, stamp)
         return snapshot, tail, journal_bytes
 
-    def _cut_torn_tail(self, tail: _Tail) -> None:
+    def _cut_torn_tail(self, tail: SegmentInfo) -> None:
         size = tail.path.stat().st_size
         log.warning(
             "journal %s: dropping a torn tail of %d bytes after version %d (a write the "

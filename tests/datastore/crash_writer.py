@@ -21,6 +21,7 @@ must hold. Exit code 3 means the state directory could not be loaded.
 
 from __future__ import annotations
 
+import os
 import random
 import sys
 from pathlib import Path
@@ -36,6 +37,12 @@ from agent.datastore.persistence import (
 
 KEEP = 3
 POLICY = CheckpointPolicy(every_records=4, every_bytes=4 << 20)
+
+
+def crash_rng() -> tuple[int, random.Random]:
+    """The seed of a crash test run (EDGE_AGENT_CRASH_SEED replays one) and its random."""
+    seed = int(os.environ.get("EDGE_AGENT_CRASH_SEED", random.randrange(1 << 32)))
+    return seed, random.Random(seed)
 
 
 def base_trees(ports: int) -> tuple[dict[str, Any], dict[str, Any]]:

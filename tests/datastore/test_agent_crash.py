@@ -4,8 +4,6 @@ several clients' Sets share journal syncs, comes back with every acknowledged Se
 
 from __future__ import annotations
 
-import os
-import random
 import signal
 import subprocess
 import sys
@@ -22,6 +20,7 @@ from agent.schema.engine import SchemaEngine
 from agent.schema.path import DataPath
 from tests.conftest import ROOT
 from tests.datastore.agent_crash_writer import LEAF, mtu_for
+from tests.datastore.crash_writer import crash_rng
 from tests.datastore.harness import build, default_site, fresh_hw, hw
 from tests.integration.conftest import ADMIN_PASSWORD, AgentProcess, GnmiCallError, PygnmiWorker
 
@@ -50,8 +49,7 @@ def _run_and_kill(state_dir: Path, delay: float) -> list[str]:
 def test_the_agent_starts_on_old_or_new_config_after_sigkill(
     engine: SchemaEngine, tmp_path: Path
 ) -> None:
-    seed = int(os.environ.get("EDGE_AGENT_CRASH_SEED", random.randrange(1 << 32)))
-    rng = random.Random(seed)
+    seed, rng = crash_rng()
     state_dir = tmp_path / "state"
     outcomes = {"old": 0, "new": 0}
     for kill in range(KILLS):
@@ -125,8 +123,7 @@ def _multi_record_frames(state_dir: Path) -> int:
 @pytest.mark.integration
 @pytest.mark.timeout(400)
 def test_every_acknowledged_set_survives_a_kill_during_group_commits(tmp_path: Path) -> None:
-    seed = int(os.environ.get("EDGE_AGENT_CRASH_SEED", random.randrange(1 << 32)))
-    rng = random.Random(seed)
+    seed, rng = crash_rng()
     state_dir = tmp_path / "state"
     ports = [p["name"] for p in default_site()["edge-ports:ports"]["port"]][:CLIENTS]
     logs = [ClientLog(port) for port in ports]

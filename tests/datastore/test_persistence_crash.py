@@ -10,7 +10,6 @@ commit or the one in flight, never a torn one. Set EDGE_AGENT_CRASH_SEED to repl
 from __future__ import annotations
 
 import os
-import random
 import signal
 import subprocess
 import sys
@@ -25,7 +24,7 @@ import pytest
 from agent.datastore.persistence import ConfigStore
 from agent.durable_files import temp_files
 
-from .crash_writer import KEEP, POLICY, base_trees, tree_for
+from .crash_writer import KEEP, POLICY, base_trees, crash_rng, tree_for
 
 WRITER = Path(__file__).with_name("crash_writer.py")
 PORTS = 10_000
@@ -101,8 +100,7 @@ def _run_writer_and_kill(state_dir: Path, salt: str, nth_op: int, delay: float) 
 @pytest.mark.slow
 @pytest.mark.timeout(120)
 def test_sigkill_at_random_points_never_leaves_a_torn_config(tmp_path: Path) -> None:
-    seed = int(os.environ.get("EDGE_AGENT_CRASH_SEED", random.randrange(1 << 32)))
-    rng = random.Random(seed)
+    seed, rng = crash_rng()
     state_dir = tmp_path / "state"
     bases = base_trees(PORTS)
     history = History()

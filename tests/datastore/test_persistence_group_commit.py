@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,18 +25,6 @@ from tests.datastore.harness import build, default_site, fresh_hw, hw
 
 MTU = "/ports/port[name={}]/config/mtu"
 PORTS = [p["name"] for p in default_site()["edge-ports:ports"]["port"]][:8]
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def ds(engine: SchemaEngine, tmp_path: Path, clock: FakeClock) -> Iterator[Datastore]:
-    datastore = build(engine, tmp_path / "state", clock)
-    yield datastore
-    datastore.stop()
 
 
 class HeldSync:

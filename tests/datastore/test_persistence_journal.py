@@ -55,6 +55,13 @@ def committed(store: ConfigStore, versions: range, made: dict[int, dict[str, Any
         store.commit(version, made[version], {"n": version}).result(timeout=10)
 
 
+def settled(store: ConfigStore) -> None:
+    """Every commit durable, every checkpoint asked for written, rotations done."""
+    store.sync()
+    store.wait_for_checkpoints()
+    store.sync()
+
+
 def segments(store: ConfigStore) -> list[Path]:
     return sorted(store.journal_dir.glob("*.log"))
 
@@ -257,8 +264,7 @@ def test_damage_before_a_valid_frame_names_the_segment_and_byte(
 def test_a_missing_segment_is_a_gap_not_a_shorter_history(tmp_path: Path, made: Any) -> None:
     store = started(tmp_path, policy=CheckpointPolicy(every_records=3), keep=5)
     committed(store, range(2, 12), made)
-    store.sync()
-    store.wait_for_checkpoints()
+    settled(store)
     store.close()
     running = store.current_path.read_bytes()
     first, second, *_ = segments(store)
@@ -291,9 +297,7 @@ def test_a_record_that_does_not_apply_is_damage(tmp_path: Path, made: Any) -> No
 def test_checkpoints_follow_the_policy_and_old_segments_go(tmp_path: Path, made: Any) -> None:
     store = started(tmp_path, policy=CheckpointPolicy(every_records=4), keep=2)
     committed(store, range(2, 20), made)
-    store.sync()
-    store.wait_for_checkpoints()
-    store.sync()
+    settled(store)
 
     snapshot = reloaded(tmp_path)
     assert snapshot.tree == made[19] and snapshot.replayed < 4
@@ -308,8 +312,7 @@ def test_checkpoints_follow_the_policy_and_old_segments_go(tmp_path: Path, made:
 def test_bytes_trigger_a_checkpoint_too(tmp_path: Path, made: Any) -> None:
     store = started(tmp_path, policy=CheckpointPolicy(every_records=10_000, every_bytes=600))
     committed(store, range(2, 8), made)
-    store.sync()
-    store.wait_for_checkpoints()
+    settled(store)
     assert reloaded(tmp_path).checkpoint.version > 1
 
 
@@ -331,8 +334,7 @@ def test_commits_go_on_while_a_checkpoint_is_written(
     committed(store, range(4, 12), made)  # durable while the checkpoint is held
     assert reloaded(tmp_path).tree == made[11]
     release.set()
-    store.sync()
-    store.wait_for_checkpoints()
+    settled(store)
     assert reloaded(tmp_path).tree == made[11]
 
 
@@ -352,8 +354,7 @@ def test_the_rollback_target_stays_loadable_while_pending(tmp_path: Path, made: 
     record = PendingConfirm("c5", version=5, previous_version=4, deadline_wall_ns=1)
     store.commit(5, made[5], pending=record).result(timeout=10)
     committed(store, range(6, 16), made)
-    store.sync()
-    store.wait_for_checkpoints()
+    settled(store)
 
     restarted = ConfigStore(tmp_path)
     snapshot = restarted.load()
