@@ -470,8 +470,9 @@ class LinuxBackend:
     def read_slice_states(self, names: Collection[str] | None) -> Mapping[str, SliceState]:
         self._require_open()
         out: dict[str, SliceState] = {}
-        for name in _pick(names, self._slices):
-            slice_ = self._slices[name]
+        slices = dict(self._slices)
+        for name in _pick(names, slices):
+            slice_ = slices[name]
             up = tuple(
                 m.port
                 for m in slice_.members
@@ -516,7 +517,8 @@ class LinuxBackend:
 
     def read_slice_counters(self, names: Collection[str] | None) -> Mapping[str, SliceCounters]:
         self._require_open()
-        chosen = [self._slices[n] for n in _pick(names, self._slices)]
+        slices = dict(self._slices)
+        chosen = [slices[n] for n in _pick(names, slices)]
         if not chosen:
             return {}
         return self._run(self._slice_counters(chosen))
@@ -650,8 +652,9 @@ class LinuxBackend:
         )
 
     def _select(self, names: Collection[str] | None) -> Iterator[tuple[str, PortConfig]]:
-        for name in _pick(names, self._ports):
-            yield name, self._ports[name]
+        ports = dict(self._ports)  # a copy: the netlink thread may program meanwhile
+        for name in _pick(names, ports):
+            yield name, ports[name]
 
     def _require(self, name: str, port: PortConfig) -> NetdevFacts:
         ifname = port.interface_name
