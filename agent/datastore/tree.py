@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Final
 
 from agent.cancellation import checkpoint
 from agent.datastore.errors import DatastoreError, ErrorKind
@@ -87,6 +87,10 @@ class KeyIndex:
                 del self._known[next(iter(self._known))]
 
 
+_UNSURE: Final = object()
+"""What TreeOps._lookup answers for a path it leaves to the walk."""
+
+
 class TreeOps:
     """Reads and edits trees of one schema."""
 
@@ -114,8 +118,41 @@ class TreeOps:
 
     def get(self, tree: Tree, path: DataPath) -> Any:
         """The value at a concrete path, or None when absent."""
-        found = self.select(tree, path)
-        return found[0][1] if found else None
+        found = self._lookup(tree, path)
+        if found is not _UNSURE:
+            return found
+        chosen = self.select(tree, path)
+        return chosen[0][1] if chosen else None
+
+    def _lookup(self, tree: Tree, path: DataPath) -> Any:
+        """The value at ``path`` found by member names and the key index (a lookup per
+        step instead of a walk of every entry), or _UNSURE when the path is not plainly
+        concrete (wildcards, a list without all its keys, a name the schema lacks):
+        then :meth:`select` decides, with its errors."""
+        node: Any = tree
+        info = self.nav.root
+        for elem in path.elems:
+            child = self.nav.child(info, elem.name, elem.module)
+            if child is None or elem.name in ("*", "..."):
+                return _UNSURE
+            if not isinstance(node, dict):
+                return None
+            value = node.get(child.name)
+            if value is None and child.module:
+                value = node.get(f"{child.module}:{child.name}")
+            if child.kind is NodeKind.LIST:
+                keys = dict(elem.keys)
+                if set(keys) != set(child.keys) or "*" in keys.values():
+                    return _UNSURE
+                if not isinstance(value, list):
+                    return None
+                value = self.index.find(value, child.keys, tuple(keys[k] for k in child.keys))
+            elif elem.keys:
+                return _UNSURE
+            if value is None:
+                return None
+            node, info = value, child
+        return node
 
     def select(self, tree: Tree, path: DataPath) -> list[tuple[DataPath, Any]]:
         """Every (concrete path, value) the path matches; wildcards expanded.

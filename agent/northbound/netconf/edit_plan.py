@@ -179,10 +179,57 @@ class _Stager:
             return self.ops.delete(tree, path) if current is not None else tree
         value = node.value
         if operation is Operation.MERGE and current is not None:
+            merged = self._merge_in(tree, path, info, value)
+            if merged is not None:
+                return merged
             value = merge_value(self.nav, info, current, value)
         if info.kind is NodeKind.CONTAINER and value == {}:
             return self.ops.delete(tree, path) if current is not None else tree
         return self.ops.replace(tree, path, value)
+
+    def _merge_in(self, tree: Tree, path: DataPath, info: NodeInfo, value: Any) -> Tree | None:
+        """``value`` merged into ``tree`` at ``path`` one node at a time, as
+        :func:`merge_value` merges but without copying the lists it passes through
+        (a one-leaf merge under ``/ports`` costs one leaf, not every port). None when
+        ``value`` is not plain data (an entry without its keys, a member the schema does
+        not have): the caller then merges the whole value and reports."""
+        kind = info.kind
+        if kind is NodeKind.LEAF:
+            return self.ops.replace(tree, path, value)
+        if kind is NodeKind.LEAF_LIST:
+            return self._leaf_list_value(tree, path, Operation.MERGE, list(value or ()))
+        last = path.elems[-1] if path.elems else None
+        if kind is NodeKind.LIST and last is not None and not last.keys:
+            if not isinstance(value, list):
+                return None
+            for entry in value:
+                keys = entry_keys(entry, info.keys) if isinstance(entry, dict) else None
+                if keys is None:
+                    return None
+                pairs = tuple(sorted(zip(info.keys, keys, strict=True)))
+                here = DataPath((*path.elems[:-1], PathElem(last.name, pairs, last.module)))
+                merged = self._merge_in(tree, here, info, entry)
+                if merged is None:
+                    return None
+                tree = merged
+            return tree
+        if not isinstance(value, dict):
+            return None
+        if not value and kind is NodeKind.CONTAINER:
+            return tree  # merging an empty container changes nothing
+        if self.ops.get(tree, path) is None:  # a new container or entry: all of it
+            return self.ops.replace(tree, path, value)
+        for member, child_value in value.items():
+            child = self.nav.child_by_member(info, member)
+            if child is None:
+                return None
+            if kind is NodeKind.LIST and member in info.keys:
+                continue  # the entry's path holds it
+            merged = self._merge_in(tree, _child(path, info, child), child, child_value)
+            if merged is None:
+                return None
+            tree = merged
+        return tree
 
     def _leaf_list_value(
         self, tree: Tree, path: DataPath, operation: Operation, wanted: list[Any]

@@ -18,15 +18,16 @@ core reports it as a ServiceError, which has no room for data-exists.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Final
 
-from agent.datastore.diff import Change
+from agent.datastore.diff import Change, ChangeKind, diff_trees
 from agent.datastore.edits import Edit
 from agent.datastore.errors import DatastoreError
 from agent.datastore.tree import Tree, TreeOps
 from agent.mapping.model import SLICES
 from agent.northbound.netconf.codec import EditNode
 from agent.northbound.netconf.edit_plan import DefaultOperation, stage
+from agent.schema.nav import SchemaNavigator
 from agent.schema.path import DataPath
 
 
@@ -84,8 +85,32 @@ class ReplaceView(_AccessView):
     def site_edits(
         self, ops: TreeOps, tree: Tree, edits: Sequence[Edit]
     ) -> tuple[list[Edit], list[int]]:
+        if self._access.full:
+            changed = difference_edits(tree, self._source, ops.nav)
+            if changed is not None:
+                return changed, [0] * len(changed)
         edit = replacement(self._access, tree, self._source, writable_only=self._writable_only)
         return self._access.site_edits(ops, tree, [edit])  # type: ignore[no-any-return]
+
+
+MAX_DIFFERENCE_EDITS: Final = 256
+"""Past this many changed nodes a commit replaces the whole tree instead."""
+
+
+def difference_edits(target: Tree, source: Tree, nav: SchemaNavigator) -> list[Edit] | None:
+    """The edits that turn ``target`` into ``source``: a replace of every leaf that
+    differs and a delete of every node ``source`` lacks, so a commit of a candidate that
+    differs from running in a few leaves touches those alone (subtrees the two share by
+    identity are not even looked at). None when more than MAX_DIFFERENCE_EDITS differ."""
+    edits: list[Edit] = []
+    for change in diff_trees(target, source, nav):
+        if len(edits) >= MAX_DIFFERENCE_EDITS:
+            return None
+        if change.kind is ChangeKind.DELETE:
+            edits.append(Edit.delete(change.path))
+        else:
+            edits.append(Edit.replace(change.path, change.value))
+    return edits
 
 
 class EditConfigView(_AccessView):
@@ -126,6 +151,10 @@ class EditConfigView(_AccessView):
         self.staged = staged.tree
         if not staged.edits:
             return [], []
+        if self._access.full and len(staged.edits) == 1:  # one region: no blame to keep
+            changed = difference_edits(tree, staged.tree, ops.nav)
+            if changed is not None:
+                return changed, [staged.sources[0]] * len(changed)
         try:
             site, sources = self._access.site_edits(ops, tree, list(staged.edits))
         except DatastoreError as err:
