@@ -31,7 +31,7 @@ from agent.gnmi.json_value import (
 from agent.schema.leaf_types import BaseType, LeafType
 from agent.schema.path import DataPath
 
-_INT_RANGES: Final = MappingProxyType(
+INT_RANGES: Final = MappingProxyType(
     {
         BaseType.INT8: (-(2**7), 2**7 - 1),
         BaseType.INT16: (-(2**15), 2**15 - 1),
@@ -43,7 +43,9 @@ _INT_RANGES: Final = MappingProxyType(
         BaseType.UINT64: (0, 2**64 - 1),
     }
 )
-_WIDE_INTS: Final = frozenset({BaseType.INT64, BaseType.UINT64})
+"""(lowest, highest) value of each integer type."""
+WIDE_INTS: Final = frozenset({BaseType.INT64, BaseType.UINT64})
+"""The integer types RFC 7951 writes as strings."""
 _STRING_LIKE: Final = frozenset(
     {
         BaseType.STRING,
@@ -97,7 +99,7 @@ def leaf_elements(value: object, where: DataPath) -> list[object]:
 def json_form(kind: LeafType, value: JsonValue) -> JsonValue:
     """A resolved RFC 7951 value in the JSON encoding's form: 64-bit integers and
     decimal64 as numbers, identities without module."""
-    if kind.base in _WIDE_INTS and isinstance(value, str):
+    if kind.base in WIDE_INTS and isinstance(value, str):
         return int(value)
     if kind.base is BaseType.DECIMAL64 and isinstance(value, str):
         return Decimal(value)
@@ -188,7 +190,7 @@ def _from_text(
 
 def _convert(value: object, leaf: LeafType, where: DataPath, strict: bool) -> JsonValue:
     base = leaf.base
-    if base in _INT_RANGES:
+    if base in INT_RANGES:
         return _integer(value, base, where, strict)
     if base is BaseType.DECIMAL64:
         return _decimal64(value, leaf, where)
@@ -224,16 +226,16 @@ def _integer(value: object, base: BaseType, where: DataPath, strict: bool) -> in
         number = None
     elif isinstance(value, int):
         number = value
-    elif isinstance(value, str) and (base in _WIDE_INTS or not strict):
+    elif isinstance(value, str) and (base in WIDE_INTS or not strict):
         number = int(value) if _INTEGER_TEXT.fullmatch(value) else None
     elif isinstance(value, Decimal | float) and not strict:
         number = _integral(value)
     if number is None:
         raise _bad(where, f"{_show(value)} is not a {base.value}")
-    low, high = _INT_RANGES[base]
+    low, high = INT_RANGES[base]
     if not low <= number <= high:
         raise _bad(where, f"{number} is out of range for {base.value} ({low}..{high})")
-    return str(number) if base in _WIDE_INTS else number
+    return str(number) if base in WIDE_INTS else number
 
 
 def _integral(value: Decimal | float) -> int | None:

@@ -22,6 +22,7 @@ from typing import Any, Final
 
 from agent.gnmi.errors import GnmiError
 from agent.gnmi.json_value import dump_json
+from agent.gnmi.leaf_values import INT_RANGES, WIDE_INTS
 from agent.gnmi.pb import TypedValueMsg, gnmi_pb2
 from agent.gnmi.scalars import leaf_typed_value, untyped_typed_value
 from agent.gnmi.tree_codec import json_leaf
@@ -35,19 +36,6 @@ JSON_IETF: Final[int] = gnmi_pb2.JSON_IETF
 
 _UINT_VAL, _INT_VAL = 3, 2
 _JSON_VAL, _JSON_IETF_VAL = 10, 11
-_RANGES: Final = MappingProxyType(
-    {
-        BaseType.INT8: (-(2**7), 2**7 - 1),
-        BaseType.INT16: (-(2**15), 2**15 - 1),
-        BaseType.INT32: (-(2**31), 2**31 - 1),
-        BaseType.INT64: (-(2**63), 2**63 - 1),
-        BaseType.UINT8: (0, 2**8 - 1),
-        BaseType.UINT16: (0, 2**16 - 1),
-        BaseType.UINT32: (0, 2**32 - 1),
-        BaseType.UINT64: (0, 2**64 - 1),
-    }
-)
-_WIDE: Final = frozenset({BaseType.INT64, BaseType.UINT64})
 _BOOLEANS: Final = MappingProxyType(
     {
         PROTO: (b"\x20\x00", b"\x20\x01"),
@@ -81,12 +69,12 @@ def value_encoder(leaf: LeafType | None, encoding: int, where: DataPath) -> Valu
     if leaf is None or leaf.is_list:
         return ValueEncoder(general)
     base = leaf.base
-    if base in _RANGES:
-        low, high = _RANGES[base]
+    if base in INT_RANGES:
+        low, high = INT_RANGES[base]
         if encoding == PROTO:
             number = _UINT_VAL if base in UNSIGNED_INTS else _INT_VAL
             return ValueEncoder(_proto_int(number, low, high, general), number, low, high)
-        quoted = encoding == JSON_IETF and base in _WIDE
+        quoted = encoding == JSON_IETF and base in WIDE_INTS
         tag = _JSON_IETF_VAL if encoding == JSON_IETF else _JSON_VAL
         return ValueEncoder(_json_int(tag, quoted, low, high, general))
     if base is BaseType.BOOLEAN:

@@ -50,27 +50,19 @@ def serialized(response: Any) -> bytes:
 def add_gnmi_servicer(servicer: Any, server: Any) -> None:
     """Registers the four gNMI methods of ``servicer`` on ``server`` (a grpc.aio server)
     with the generated request decoders and the ``serialized`` response encoder."""
+    methods = {
+        "Capabilities": (grpc.unary_unary_rpc_method_handler, gnmi_pb2.CapabilityRequest),
+        "Get": (grpc.unary_unary_rpc_method_handler, gnmi_pb2.GetRequest),
+        "Set": (grpc.unary_unary_rpc_method_handler, gnmi_pb2.SetRequest),
+        "Subscribe": (grpc.stream_stream_rpc_method_handler, gnmi_pb2.SubscribeRequest),
+    }
     handlers = {
-        "Capabilities": grpc.unary_unary_rpc_method_handler(
-            servicer.Capabilities,
-            request_deserializer=gnmi_pb2.CapabilityRequest.FromString,
+        name: kind(
+            getattr(servicer, name),
+            request_deserializer=request.FromString,
             response_serializer=serialized,
-        ),
-        "Get": grpc.unary_unary_rpc_method_handler(
-            servicer.Get,
-            request_deserializer=gnmi_pb2.GetRequest.FromString,
-            response_serializer=serialized,
-        ),
-        "Set": grpc.unary_unary_rpc_method_handler(
-            servicer.Set,
-            request_deserializer=gnmi_pb2.SetRequest.FromString,
-            response_serializer=serialized,
-        ),
-        "Subscribe": grpc.stream_stream_rpc_method_handler(
-            servicer.Subscribe,
-            request_deserializer=gnmi_pb2.SubscribeRequest.FromString,
-            response_serializer=serialized,
-        ),
+        )
+        for name, (kind, request) in methods.items()
     }
     server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(GNMI_SERVICE, handlers),))
     server.add_registered_method_handlers(GNMI_SERVICE, handlers)

@@ -3,7 +3,8 @@ with the same view; subscribers with other views never get it."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -75,18 +76,33 @@ def slices_in(batch: Batch) -> set[str]:
     }
 
 
+@contextlib.asynccontextmanager
+async def started(
+    engine: SchemaEngine, state_dir: Path, tree: dict[str, Any]
+) -> AsyncIterator[tuple[Site, SubscribeHandler]]:
+    """A started site and a Subscribe handler for it (no gRPC), stopped afterwards."""
+    agent = await Site(engine, state_dir, tree).start()
+    try:
+        yield agent, SubscribeHandler(agent.service, agent.clock, modules=engine.modules)
+    finally:
+        await agent.stop()
+
+
+async def sampled(site: Site, *subscribers: tuple[Session, ResponseEncoder]) -> list[Batch]:
+    """The next batch of each subscriber after one more second of sampling."""
+    await site.advance(1)
+    return [await within(session.next()) for session, _ in subscribers]
+
+
 def test_subscribers_of_the_same_data_share_one_sample_and_its_bytes(
     engine: SchemaEngine, tmp_path: Path, site: dict[str, Any]
 ) -> None:
     async def main() -> None:
-        agent = await Site(engine, tmp_path / "state", site).start()
-        try:
-            handler = SubscribeHandler(agent.service, agent.clock, modules=engine.modules)
+        async with started(engine, tmp_path / "state", site) as (agent, handler):
             first = await subscriber(agent.service, handler, COUNTERS)
             second = await subscriber(agent.service, handler, COUNTERS)
             other = await subscriber(agent.service, handler, COUNTERS, JSON_IETF)
-            await agent.advance(1)
-            batches = [await within(s.next()) for s, _ in (first, second, other)]
+            batches = await sampled(agent, first, second, other)
             samples = [shared_of(batch) for batch in batches]
             assert len(samples[0]) == 1 and samples[0] == samples[1] == samples[2]
             sample = samples[0][0]
@@ -100,8 +116,6 @@ def test_subscribers_of_the_same_data_share_one_sample_and_its_bytes(
             assert len(sample.encoded) == 2  # one encoding per encoder kind, not per session
             decoded = gnmi_pb2.SubscribeResponse.FromString(ietf[0]).update.update[0]
             assert decoded.val.WhichOneof("value") == "json_ietf_val"
-        finally:
-            await agent.stop()
 
     run(main())
 
@@ -110,9 +124,7 @@ def test_views_with_other_signatures_or_none_never_share(
     engine: SchemaEngine, tmp_path: Path, site: dict[str, Any]
 ) -> None:
     async def main() -> None:
-        agent = await Site(engine, tmp_path / "state", site).start()
-        try:
-            handler = SubscribeHandler(agent.service, agent.clock, modules=engine.modules)
+        async with started(engine, tmp_path / "state", site) as (agent, handler):
             service = agent.service
             embb = await subscriber(service, handler, SLICES, view_of=view_of({"embb"}))
             embb_too = await subscriber(service, handler, SLICES, view_of=view_of({"embb"}))
@@ -120,14 +132,11 @@ def test_views_with_other_signatures_or_none_never_share(
             unsigned = await subscriber(
                 service, handler, SLICES, view_of=view_of({"embb"}, signature=False)
             )
-            await agent.advance(1)
-            batches = [await within(s.next()) for s, _ in (embb, embb_too, miot, unsigned)]
+            batches = await sampled(agent, embb, embb_too, miot, unsigned)
             samples = [shared_of(batch)[0] for batch in batches]
             assert samples[0] is samples[1]
             assert samples[2] is not samples[0] and samples[3] is not samples[0]
             assert [slices_in(b) for b in batches] == [{"embb"}, {"embb"}, {"miot"}, {"embb"}]
-        finally:
-            await agent.stop()
 
     run(main())
 
