@@ -14,6 +14,8 @@ from agent.clock import SystemClock
 from agent.drivers import (
     DeviceConfig,
     DeviceIntent,
+    DeviceOp,
+    DeviceUnavailable,
     Driver,
     LinkEvent,
     OperStatus,
@@ -192,3 +194,36 @@ def test_a_slice_member_becomes_a_shaped_child_that_holds_the_max_rate(nic) -> N
 
     driver.apply((SliceOp(slice_, None),))
     assert child not in ip("-n", host, "-j", "link", "show")
+
+
+def test_disabling_the_device_downs_its_ports_and_enabling_brings_them_back(nic) -> None:
+    lab, host, _, driver = nic
+    device = driver.config
+    driver.reconcile(DeviceIntent.of(device, [port()]))
+    off = replace(device, enabled=False)
+    driver.apply((DeviceOp(device, off),))
+    assert "UP" not in lab.link(host, "va")["flags"]
+    state = driver.read_port_states(["p1"])["p1"]
+    assert (state.oper_status, state.down_reason) == (OperStatus.DOWN, "device-down")
+    driver.apply((DeviceOp(off, device),))
+    assert "UP" in lab.link(host, "va")["flags"]
+
+
+def test_an_address_that_is_not_a_namespace_is_refused(lab: NetnsLab) -> None:
+    device = DeviceConfig("nic1", "connectx-7", backend="linux", address="pci:0000:03:00.0")
+    driver = DriverRegistry.discover().create(device, SystemClock())
+    found = [str(p) for p in driver.validate((PortOp(None, port()),)).problems]
+    assert any(
+        p.startswith("device nic1: address 'pci:0000:03:00.0' is not a network namespace")
+        for p in found
+    ), found
+    with pytest.raises(DeviceUnavailable, match="is not a network namespace"):
+        driver.open()
+
+
+def test_a_namespace_that_does_not_exist_leaves_the_device_unavailable(lab: NetnsLab) -> None:
+    device = DeviceConfig("nic1", "connectx-7", backend="linux", address=f"netns:no-{lab.tag}")
+    driver = DriverRegistry.discover().create(device, SystemClock())
+    with pytest.raises(DeviceUnavailable, match=f"cannot open network namespace no-{lab.tag}"):
+        driver.open()
+    assert driver.read_device_state().oper_status is OperStatus.DOWN
