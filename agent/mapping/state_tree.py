@@ -473,14 +473,16 @@ def port_counters(counters: PortCounters) -> dict[str, int]:
     """The ``counters`` container of a port, typed: the counters the hardware keeps
     (a counter it does not keep, None, is left out), wrapped at 2^64 as counter64 is."""
     values: tuple[int | None, ...] = _PORT_COUNTERS(counters)
-    if None in values:
+    try:
+        wide = max(values) > _U64  # type: ignore[type-var,operator]
+    except TypeError:  # a None among them
         return {
             leaf: value & _U64
             for leaf, value in zip(PORT_COUNTER_LEAVES, values, strict=True)
             if value is not None
         }
     out: dict[str, int] = dict(zip(PORT_COUNTER_LEAVES, values, strict=True))  # type: ignore[arg-type]
-    if max(out.values()) > _U64:
+    if wide:
         return {leaf: value & _U64 for leaf, value in out.items()}
     return out
 

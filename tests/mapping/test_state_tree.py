@@ -22,6 +22,7 @@ from agent.mapping.state_tree import (
     EntityKind,
     Selection,
     StateReader,
+    port_counters,
     render_state,
 )
 from agent.schema.engine import SchemaEngine
@@ -557,4 +558,13 @@ def test_a_counters_only_read_asks_the_drivers_for_counters_alone(
     whole = {(s.kind, s.name): dict(s.containers) for s in StateReader(drivers).states(site, {})}
     assert {(s.kind, s.name) for s in states} == {
         key for key in whole if key[0] in (EntityKind.PORT, EntityKind.SLICE)
+    }
+
+
+def test_counters_the_hardware_does_not_keep_are_left_out_and_wrap_at_2_64() -> None:
+    kept = port_counters(PortCounters(in_octets=None, in_pkts=7, out_octets=2**64 + 5))
+    assert "in-octets" not in kept and (kept["in-pkts"], kept["out-octets"]) == (7, 5)
+    assert port_counters(PortCounters(in_octets=2**64 + 1))["in-octets"] == 1
+    assert port_counters(PortCounters(in_octets=3)) == dict.fromkeys(PORT_COUNTER_LEAVES, 0) | {
+        "in-octets": 3
     }
