@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any, Final
 from xml.sax.saxutils import escape, quoteattr
 
@@ -30,7 +31,7 @@ CACHE_CHARS: Final = 32 * 1024 * 1024
 """Text the writer keeps for reuse; past it, it starts afresh (old trees are let go)."""
 
 _ROOT: Final = DataPath.root()
-_CR: Final = {"\r": "&#13;"}  # a bare CR would be read back as LF (XML 1.0 2.11)
+_CR: Final = MappingProxyType({"\r": "&#13;"})  # a bare CR reads back as LF (XML 1.0 2.11)
 
 
 class _Refused(Exception):
