@@ -375,32 +375,43 @@ class ResponseEncoder:
         return found
 
     def _encode(self, items: Sequence[Update]) -> list[bytes]:
+        if self._bundling is Bundling.SAMPLE:
+            return self._bundled(items)
+        out: list[bytes] = []  # a container (LEAF: a leaf) per message
+        limit = self._max
+        for item in items:
+            updates = self._updates(item)
+            if len(updates) <= limit:
+                out.append(self._message(item, updates))
+                continue
+            for start in range(0, len(updates), limit):
+                out.append(self._message(item, updates[start : start + limit]))
+        return out
+
+    def _bundled(self, items: Sequence[Update]) -> list[bytes]:
+        """Values of one timestamp, subscription and top-level node share messages."""
         out: list[bytes] = []
         bundle: list[bytes] = []
         first: Update | None = None
-        key: tuple[int, int, object] | None = None
+        key: tuple[int, int, str] | None = None
         limit = self._max
-        by_top = self._bundling is Bundling.SAMPLE
         for item in items:
-            # what may share a message: one timestamp, one subscription, one container
-            # (SAMPLE: one top-level node)
-            here = (item.timestamp_ns, item.tag, item.path.elems[0].name if by_top else item.anchor)
+            here = (item.timestamp_ns, item.tag, item.path.elems[0].name)
             updates = self._updates(item)
             if bundle and (here != key or len(bundle) + len(updates) > limit):
                 out.append(self._message(first, bundle))
                 bundle = []
-            if len(updates) > limit:
-                for start in range(0, len(updates), limit):
-                    chunk = updates[start : start + limit]
-                    if len(chunk) == limit:
-                        out.append(self._message(item, chunk))
-                    else:
-                        bundle = chunk
-                first, key = item, here
-                continue
             if not bundle:
                 first, key = item, here
-            bundle += updates
+            if len(bundle) + len(updates) <= limit:
+                bundle += updates
+                continue
+            for start in range(0, len(updates), limit):  # more than one message holds
+                chunk = updates[start : start + limit]
+                if len(chunk) < limit:
+                    bundle = chunk
+                else:
+                    out.append(self._message(item, chunk))
         if bundle:
             out.append(self._message(first, bundle))
         return out

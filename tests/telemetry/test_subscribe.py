@@ -539,6 +539,23 @@ def test_sample_bundling_packs_containers_of_one_sample(
     scenario(body, limits=limits(bundling=Bundling.SAMPLE, max_updates_per_notification=50))
 
 
+@pytest.mark.parametrize("bundling", [Bundling.SAMPLE, Bundling.CONTAINER])
+def test_a_container_larger_than_a_notification_is_split(
+    scenario: Callable[..., None], site: dict[str, Any], bundling: Bundling
+) -> None:
+    count = len(site["edge-ports:ports"]["port"])
+
+    async def body(agent: Site, server: Server) -> None:
+        request = subscription_list("/ports/port/state/counters", mode=ONCE)
+        responses = await server.open(request).until_sync()
+        assert [len(r.update.update) for r in responses] == [5, 5, 2] * count
+        assert len(merged(responses)) == count * 12
+        ports = [{path_text(u.path).split("/state")[0] for u in r.update.update} for r in responses]
+        assert all(len(names) == 1 for names in ports)  # never two ports in one message
+
+    scenario(body, limits=limits(bundling=bundling, max_updates_per_notification=5))
+
+
 def test_compact_paths_put_the_container_in_the_prefix(
     scenario: Callable[..., None], site: dict[str, Any]
 ) -> None:
