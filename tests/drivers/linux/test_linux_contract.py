@@ -23,6 +23,7 @@ from .netns_lab import NetnsLab, ip, require_root
 VETHS = 4
 _LINK_KEYS = ("ifname", "mtu", "min_mtu", "max_mtu", "txqlen", "link")
 _CARRIER_FLAGS = {"NO-CARRIER", "LOWER_UP", "M-DOWN"}  # follow the peer, with a delay
+_QDISC_STATS = {"direct_packets_stat"}  # a counter among HTB's options
 
 
 class KernelControls:
@@ -51,7 +52,12 @@ class KernelControls:
         )
         qdiscs = sorted(
             (
-                {key: q.get(key) for key in ("kind", "handle", "parent", "dev", "options")}
+                {
+                    **{key: q.get(key) for key in ("kind", "handle", "parent", "dev")},
+                    "options": {
+                        k: v for k, v in (q.get("options") or {}).items() if k not in _QDISC_STATS
+                    },
+                }
                 for q in dump["qdiscs"]
                 if q.get("handle") != "0:"  # the kernel's default, attached on first up
             ),
