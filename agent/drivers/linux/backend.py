@@ -20,7 +20,6 @@ import logging
 import platform
 from collections.abc import Awaitable, Callable, Collection, Coroutine, Iterator, Mapping
 from dataclasses import dataclass, replace
-from types import MappingProxyType
 from typing import Any, TypeVar
 
 from pyroute2.netlink.exceptions import NetlinkError
@@ -39,6 +38,7 @@ from agent.drivers.linux.children import CHILD_TX_QUEUE_LEN, child_name, rates
 from agent.drivers.linux.facts import NetdevFacts
 from agent.drivers.linux.links import Link
 from agent.drivers.linux.loop import LoopStopped, NetlinkLoop
+from agent.drivers.linux.netdevs import NetdevTable
 from agent.drivers.linux.netlink import Netlink
 from agent.drivers.linux.netns import netns_path
 from agent.drivers.linux.stats import port_counters, slice_counters
@@ -91,13 +91,12 @@ class LinuxBackend:
         self._events = EventHub()
         self._loop: NetlinkLoop | None = None
         self._netlink: Netlink | None = None
-        self._facts: Mapping[str, NetdevFacts] = MappingProxyType({})
+        self._netdevs = NetdevTable(f"device {config.name}", clock, self._emit)
         self._ports: dict[str, PortConfig] = {}
         self._found: dict[str, _Found] = {}  # by netdev: what it ran before we took it
         self._owner: dict[str, str] = {}  # netdev -> the port that holds it now
         self._slices: dict[str, SliceConfig] = {}
         self._device: DeviceConfig | None = config
-        self._since: dict[str, int] = {}
         self._watch: asyncio.Task[None] | None = None
         self._opened_ns = clock.now_ns()
         self._kernel = platform.release()
@@ -121,7 +120,7 @@ class LinuxBackend:
     @property
     def facts(self) -> Mapping[str, NetdevFacts]:
         """The probed netdevs of the namespace, by name (kept current by the monitor)."""
-        return self._facts
+        return self._netdevs.facts
 
     @property
     def is_open(self) -> bool:
@@ -135,7 +134,7 @@ class LinuxBackend:
         if self._netlink is None:
             return replace(self._profile, sdk_version=self.sdk_version())
         used = [p.interface_name for p in self._ports.values() if p.interface_name]
-        return probed_capabilities(self._profile, self._facts, used, self.sdk_version())
+        return probed_capabilities(self._profile, self._netdevs.facts, used, self.sdk_version())
 
     def add_event_listener(self, listener: EventListener) -> Callable[[], None]:
         return self._events.add_listener(listener)
@@ -161,14 +160,11 @@ class LinuxBackend:
     async def _start(self, netlink: Netlink) -> None:
         await netlink.open()
         try:
-            links = await netlink.links()
-            self._facts = MappingProxyType(
-                {n: self._probe(netlink, link) for n, link in links.items()}
-            )
+            await self._netdevs.load(netlink)
         except BaseException:
             netlink.close()
             raise
-        self._watch = asyncio.get_running_loop().create_task(self._monitor(netlink))
+        self._watch = asyncio.get_running_loop().create_task(self._netdevs.watch(netlink))
 
     def close(self) -> None:
         loop, netlink = self._loop, self._netlink
@@ -249,15 +245,17 @@ class LinuxBackend:
                 del self._found[ifname]
             else:
                 self._owner[ifname] = owner
-            await self._refresh(facts.link.index, full=True)
+            await self._netdevs.refresh(self._open_netlink(), facts.link.index, full=True)
             raise
         self._ports[name] = port
         link = facts.link
         if link.admin_up == self._admin(port) and facts.speed_bps in (None, port.speed_bps):
             # only the MTU (if anything) changed: no need to ask; the monitor confirms it
-            self._learn(dataclasses.replace(facts, link=dataclasses.replace(link, mtu=port.mtu)))
+            self._netdevs.learn(
+                dataclasses.replace(facts, link=dataclasses.replace(link, mtu=port.mtu))
+            )
         else:
-            await self._refresh(link.index, full=True)
+            await self._netdevs.refresh(self._open_netlink(), link.index, full=True)
         if taken:
             await self._attach_children(name)
         else:
@@ -267,10 +265,10 @@ class LinuxBackend:
         """Children run their port's MTU (the kernel lowers them with it, never raises)."""
         netlink = self._open_netlink()
         for slice_ in self._slices.values():
-            facts = self._facts.get(child_name(slice_.name, port))
+            facts = self._netdevs.facts.get(child_name(slice_.name, port))
             if facts is not None and facts.link.mtu != mtu:
                 await netlink.set_link(facts.link.index, mtu=mtu)
-                self._learn(
+                self._netdevs.learn(
                     dataclasses.replace(facts, link=dataclasses.replace(facts.link, mtu=mtu))
                 )
 
@@ -280,21 +278,21 @@ class LinuxBackend:
         for slice_ in list(self._slices.values()):
             for member in slice_.members:
                 child = child_name(slice_.name, port)
-                if member.port == port and child not in self._facts:
+                if member.port == port and child not in self._netdevs.facts:
                     await self._build_child(slice_.name, slice_, child, member)
                     built = True
         if built:
-            await self._refresh_all()
+            await self._netdevs.refresh_all(self._open_netlink())
 
     async def _detach_children(self, port: str) -> None:
         """Deletes the children of ``port`` (their slices keep the member, inert)."""
         netlink = self._open_netlink()
         for slice_ in self._slices.values():
-            facts = self._facts.get(child_name(slice_.name, port))
+            facts = self._netdevs.facts.get(child_name(slice_.name, port))
             if facts is not None and port in slice_.member_ports:
                 with contextlib.suppress(NetlinkError):
                     await netlink.delete_link(facts.link.index)
-                self._forget(facts.link.index)
+                self._netdevs.forget(facts.link.index)
 
     async def _configure(self, facts: NetdevFacts, port: PortConfig, undo: list[Undo]) -> None:
         netlink, link = self._open_netlink(), facts.link
@@ -339,7 +337,7 @@ class LinuxBackend:
             return
         del self._owner[ifname]
         found = self._found.pop(ifname)
-        facts = self._facts.get(ifname)
+        facts = self._netdevs.facts.get(ifname)
         if facts is None:
             return
         netlink, link = self._open_netlink(), facts.link
@@ -349,7 +347,7 @@ class LinuxBackend:
         if link.mtu != found.mtu:
             await netlink.set_link(link.index, mtu=found.mtu)
         await self._set_admin(link, found.admin_up)
-        await self._refresh(link.index, full=True)
+        await self._netdevs.refresh(self._open_netlink(), link.index, full=True)
 
     async def _program_slice(self, name: str, after: SliceConfig | None) -> None:
         before = self._slices.get(name)
@@ -371,10 +369,10 @@ class LinuxBackend:
             if before is not None:
                 with contextlib.suppress(NetlinkError, OSError, HardwareFault):
                     await self._program_slice(name, before)
-            await self._refresh_all()
+            await self._netdevs.refresh_all(self._open_netlink())
             raise
         for child in stale:
-            facts = self._facts.get(child)
+            facts = self._netdevs.facts.get(child)
             if facts is not None:
                 with contextlib.suppress(NetlinkError):
                     await self._open_netlink().delete_link(facts.link.index)
@@ -382,7 +380,7 @@ class LinuxBackend:
             self._slices.pop(name, None)
         else:
             self._slices[name] = after
-        await self._refresh_all()
+        await self._netdevs.refresh_all(self._open_netlink())
 
     async def _build_child(
         self, slice_name: str, slice_: Any, child: str, member: Any
@@ -392,11 +390,11 @@ class LinuxBackend:
         inert until the port is."""
         assert isinstance(slice_, SliceConfig)
         port = self._ports.get(member.port)
-        if port is None or port.interface_name not in self._facts:
+        if port is None or port.interface_name not in self._netdevs.facts:
             return []
         lower = self._require(member.port, port).link
         netlink = self._open_netlink()
-        existing = self._facts.get(child)
+        existing = self._netdevs.facts.get(child)
         created: list[int] = []
         if existing is not None and existing.link.lower != lower.index:
             await netlink.delete_link(existing.link.index)
@@ -415,7 +413,7 @@ class LinuxBackend:
     async def _set_children_state(self, slice_: SliceConfig) -> None:
         up = slice_.enabled and self._device_enabled
         for member in slice_.members:
-            facts = self._facts.get(child_name(slice_.name, member.port))
+            facts = self._netdevs.facts.get(child_name(slice_.name, member.port))
             if facts is not None and facts.link.admin_up != up:
                 await self._open_netlink().set_link(facts.link.index, state="up" if up else "down")
 
@@ -425,7 +423,7 @@ class LinuxBackend:
         self._require_open()
         ports = []
         for name, port in self._ports.items():
-            facts = self._facts.get(port.interface_name or "")
+            facts = self._netdevs.facts.get(port.interface_name or "")
             if facts is None:
                 continue  # the netdev vanished: reconcile finds the port missing
             enabled = facts.link.admin_up if self._device_enabled else port.enabled
@@ -437,7 +435,7 @@ class LinuxBackend:
             s
             for s in self._slices.values()
             if all(
-                child_name(s.name, m.port) in self._facts
+                child_name(s.name, m.port) in self._netdevs.facts
                 for m in s.members
                 if m.port in self._ports
             )
@@ -462,7 +460,7 @@ class LinuxBackend:
         self._require_open()
         out: dict[str, PortState] = {}
         for name, port in self._select(names):
-            facts = self._facts.get(port.interface_name or "")
+            facts = self._netdevs.facts.get(port.interface_name or "")
             if facts is not None:
                 out[name] = self._port_state(port, facts)
         return out
@@ -476,7 +474,8 @@ class LinuxBackend:
             up = tuple(
                 m.port
                 for m in slice_.members
-                if (c := self._facts.get(child_name(name, m.port))) is not None and c.link.oper_up
+                if (c := self._netdevs.facts.get(child_name(name, m.port))) is not None
+                and c.link.oper_up
             )
             out[name] = SliceState(
                 name=name,
@@ -509,7 +508,7 @@ class LinuxBackend:
             return await netlink.links()
         out: dict[str, Link] = {}
         for name in names:
-            known = self._facts.get(name)
+            known = self._netdevs.facts.get(name)
             link = await netlink.link(known.link.index) if known is not None else None
             if link is not None and link.name == name:
                 out[name] = link
@@ -539,39 +538,11 @@ class LinuxBackend:
             out[slice_.name] = slice_counters(children, now)
         return out
 
-    # -------------------------------------------------------------------- monitor
-
-    async def _monitor(self, netlink: Netlink) -> None:
-        try:
-            async for item in netlink.events():
-                if isinstance(item, Link):
-                    self._learn(self._probe(netlink, item))
-                else:
-                    self._forget(item)
-        except Exception:  # the monitor must not die silently
-            log.exception("device %s: link monitor stopped", self._identity.name)
-
-    def _learn(self, facts: NetdevFacts) -> None:
-        table = {name: f for name, f in self._facts.items() if f.link.index != facts.link.index}
-        previous = self._facts.get(facts.link.name)
-        table[facts.link.name] = facts
-        self._facts = MappingProxyType(table)
-        was_up = previous is not None and previous.link.oper_up
-        if was_up != facts.link.oper_up or previous is None:
-            self._since[facts.link.name] = self._clock.now_ns()
-            self._emit(facts.link.name, facts)
-
-    def _forget(self, index: int) -> None:
-        gone = [name for name, f in self._facts.items() if f.link.index == index]
-        if not gone:
-            return
-        self._facts = MappingProxyType({n: f for n, f in self._facts.items() if n not in gone})
-        for name in gone:
-            self._since[name] = self._clock.now_ns()
-            self._emit(name, None)
+    # --------------------------------------------------------------------- events
 
     def _emit(self, ifname: str, facts: NetdevFacts | None) -> None:
-        for name, port in self._ports.items():
+        """A link event for each port on netdev ``ifname`` (which changed state or went)."""
+        for name, port in list(self._ports.items()):
             if port.interface_name != ifname:
                 continue
             reason: DownReason | None
@@ -581,45 +552,6 @@ class LinuxBackend:
                 status, reason = _oper(facts.link, self._device_enabled)
             event = LinkEvent(self._identity.name, name, status, self._clock.now_ns(), reason)
             self._events.publish(event)
-
-    async def _refresh(self, index: int, *, full: bool = False) -> None:
-        netlink = self._open_netlink()
-        link = await netlink.link(index)
-        if link is None:
-            self._forget(index)
-        else:
-            self._learn(self._probe(netlink, link, full=full))
-
-    async def _refresh_all(self) -> None:
-        netlink = self._open_netlink()
-        links = await netlink.links()
-        current = {n: self._probe(netlink, link) for n, link in links.items()}
-        for name in [n for n in self._facts if n not in current]:
-            self._forget(self._facts[name].link.index)
-        for facts in current.values():
-            self._learn(facts)
-
-    def _probe(self, netlink: Netlink, link: Link, *, full: bool = False) -> NetdevFacts:
-        """The netdev's facts; ethtool and sysfs are asked again only when ``full``, for a
-        netdev not seen before, or when its link state changed (the speed may have)."""
-        known = self._facts.get(link.name)
-        if (
-            not full
-            and known is not None
-            and known.link.index == link.index
-            and known.link.oper_up == link.oper_up
-        ):
-            return NetdevFacts(link, known.modes, known.fec, known.sriov)
-        sock = netlink.ethtool
-        modes = fec = None
-        if sock is not None:
-            try:
-                modes = ethtool.link_modes(sock, link.name)
-                fec = ethtool.fec_modes(sock, link.name)
-            except OSError as error:  # a netdev that went away while we asked
-                log.debug("ethtool on %s: %s", link.name, error)
-        sriov = sysfs.read_sriov(link.parent_bus, link.parent_dev)
-        return NetdevFacts(link, modes, fec, sriov)
 
     # -------------------------------------------------------------------- helpers
 
@@ -648,7 +580,7 @@ class LinuxBackend:
             loopback="none",
             num_vfs=vfs,
             lag_group=None,
-            last_change_ns=self._since.get(link.name, self._opened_ns),
+            last_change_ns=self._netdevs.since(link.name, self._opened_ns),
         )
 
     def _select(self, names: Collection[str] | None) -> Iterator[tuple[str, PortConfig]]:
@@ -660,7 +592,7 @@ class LinuxBackend:
         ifname = port.interface_name
         if ifname is None:
             raise HardwareFault(self._identity.name, f"port {name} has no interface-name")
-        facts = self._facts.get(ifname)
+        facts = self._netdevs.facts.get(ifname)
         if facts is None:
             raise HardwareFault(
                 self._identity.name, f"port {name}: netdev {ifname} does not exist in {self.place}"
