@@ -79,6 +79,9 @@ def main(argv: list[str]) -> int:
     while True:
         version = (store.latest_version() or 0) + 1
         roll = rng.random()
+        if roll < 0.1:  # no background checkpoint prunes the source meanwhile
+            store.sync()
+            store.wait_for_checkpoints()
         older = [c.version for c in store.list_checkpoints()[:-1] if c.valid]
         if not started:  # the first configuration is saved whole
             _say(f"save {version} 0")
