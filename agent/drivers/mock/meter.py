@@ -16,19 +16,21 @@ class Meter:
     __slots__ = ("_base", "_divisors", "_rates", "_since_ns")
 
     def __init__(self, divisors: tuple[int, ...], now_ns: int) -> None:
-        self._divisors = divisors
+        self._divisors = tuple(divisor * NS_PER_S for divisor in divisors)  # per ns
         self._base = (0,) * len(divisors)
         self._rates = (0,) * len(divisors)
         self._since_ns = now_ns
 
     def values(self, now_ns: int) -> tuple[int, ...]:
         """The counters at ``now_ns`` (a monotonic reading)."""
-        elapsed = max(0, now_ns - self._since_ns)
-        if elapsed == 0:
+        elapsed = now_ns - self._since_ns
+        if elapsed <= 0:
             return self._base
         return tuple(
-            base + rate * elapsed // (divisor * NS_PER_S)
-            for base, rate, divisor in zip(self._base, self._rates, self._divisors, strict=True)
+            [
+                base + rate * elapsed // divisor
+                for base, rate, divisor in zip(self._base, self._rates, self._divisors, strict=True)
+            ]
         )
 
     def set_rates(self, now_ns: int, rates: tuple[int, ...]) -> None:
