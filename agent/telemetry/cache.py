@@ -195,14 +195,19 @@ class StateCache:
                     self._change(group, flat.values, delta)
             seen.add(key)
         only_counters = sample.counters_only
+        state_of = self._state_of
         for entity in sample.entities:
-            had = self._state_of.get(entity)
-            if had:
-                for key, group in list(had.items()):
-                    if key in seen or key not in groups:
-                        continue
-                    if group.counters or not only_counters:
-                        self._delete(group.path, delta)
+            had = state_of.get(entity)
+            if not had:
+                continue
+            gone = [
+                group
+                for key, group in had.items()
+                if key not in seen and (group.counters or not only_counters)
+            ]
+            for group in gone:
+                if group.key in groups:
+                    self._delete(group.path, delta)
         return delta
 
     # --- internals ------------------------------------------------------------------------
