@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, Final
 
@@ -290,17 +290,44 @@ class ValueEncoders:
 
 class _Piece:
     """A container's leaves in one encoding below one prefix depth (kept in the cache
-    group's memo, so every RPC encoding alike shares it): per leaf a cell (see
-    ``_cell``), and the value map encoded last with its Updates."""
+    group's memo, so every RPC encoding alike shares it): per leaf a cell (see ``_cell``);
+    the leaf names, values and Updates encoded last, in order; the value map they came
+    from."""
 
-    __slots__ = ("cells", "container", "encoded", "info", "seen")
+    __slots__ = ("cells", "container", "encoded", "info", "last", "names", "row", "seen")
 
     def __init__(self, container: bytes, info: NodeInfo) -> None:
         self.container = container  # the elem fields of the container below the prefix
         self.info = info
         self.cells: dict[str, list[Any]] = {}
-        self.seen: object = None
+        self.names: tuple[str, ...] = ()
+        self.row: list[list[Any]] = []  # the cells of ``names``
+        self.last: list[Any] = []
         self.encoded: list[bytes] = []
+        self.seen: object = None
+
+
+def _changed(piece: _Piece, values: Mapping[str, Any]) -> None:
+    """Re-encodes, in place, the values that changed since the last map of the same
+    leaves in the same order (the common case: a new sample of a container). A leaf's
+    values are of one type (the schema's), so equal values encode alike."""
+    last, row, out = piece.last, piece.row, piece.encoded
+    for index, value in enumerate(values.values()):
+        if value != last[index]:
+            cell = row[index]
+            out[index] = _encoded(cell, value)
+            last[index] = value
+
+
+def _encoded(cell: list[Any], value: Any) -> bytes:
+    """The Update of ``value`` for the leaf of ``cell``."""
+    heads = cell[2]
+    if heads is not None and type(value) is int and cell[3] <= value <= cell[4]:
+        encoded = varint(value)
+        update: bytes = heads[len(encoded)] + encoded
+        return update
+    general: bytes = cell[5](value)
+    return general
 
 
 def _cell(leaf: LeafUpdate, encoder: ValueEncoder) -> list[Any]:
@@ -439,34 +466,38 @@ class ResponseEncoder:
         a value encoded last time for the container is not encoded again."""
         piece = self._piece(item)
         values = item.values
+        if values is not piece.seen:
+            names = tuple(values)
+            if names == piece.names:
+                _changed(piece, values)
+            else:
+                self._anew(piece, values, names)
+            piece.seen = values
         duplicates = item.duplicates
-        if values is piece.seen and not duplicates:
+        if not duplicates:
             return piece.encoded
+        out = list(piece.encoded)
+        for index, name in enumerate(piece.names):
+            count = duplicates.get(name)
+            if count:
+                out[index] = with_duplicates(out[index], count)
+        return out
+
+    def _anew(self, piece: _Piece, values: Mapping[str, Any], names: tuple[str, ...]) -> None:
+        """Encodes a value map with other leaves (or in another order) than the last one,
+        reusing each leaf's latest Update where its value is the same."""
         cells = piece.cells
+        row: list[list[Any]] = []
         out: list[bytes] = []
         for name, value in values.items():
             cell = cells.get(name)
             if cell is None:
                 cell = cells[name] = self._cell(piece, name)
-            elif cell[0] == value:
-                out.append(cell[1])
-                continue
-            heads = cell[2]
-            if heads is not None and type(value) is int and cell[3] <= value <= cell[4]:
-                encoded = varint(value)
-                update = heads[len(encoded)] + encoded
-            else:
-                update = cell[5](value)
-            cell[0], cell[1] = value, update
-            out.append(update)
-        if duplicates:
-            for index, name in enumerate(values):
-                count = duplicates.get(name)
-                if count:
-                    out[index] = with_duplicates(out[index], count)
-            return out
-        piece.seen, piece.encoded = values, out
-        return out
+            if cell[0] != value or type(cell[0]) is not type(value):
+                cell[0], cell[1] = value, _encoded(cell, value)
+            row.append(cell)
+            out.append(cell[1])
+        piece.names, piece.row, piece.last, piece.encoded = names, row, list(values.values()), out
 
     def _piece(self, item: Update) -> _Piece:
         depth = len(self._base(item)) if self._compact else 0
