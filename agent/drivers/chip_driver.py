@@ -54,6 +54,7 @@ class ChipDriver:
         self._events = EventHub()
         self._lock = threading.RLock()
         self._applied = DeviceIntent.of(config)
+        self._validated: tuple[DeviceIntent, Capabilities, tuple[Op, ...]] | None = None
         self._open = False
         self._closed_reason = "the driver is not open"
         self._degraded: str | None = None  # why the hardware may differ from the intent
@@ -119,13 +120,16 @@ class ChipDriver:
         findings: list[Problem] = []
         for check in self._checks:
             findings.extend(check(ctx))
-        return ValidationReport.from_findings(self._config.name, attribute(findings, ops))
+        report = ValidationReport.from_findings(self._config.name, attribute(findings, ops))
+        self._validated = (current, ctx.caps, ops) if report.ok else None
+        return report
 
     def apply(self, ops: Sequence[Op]) -> None:
         ops = tuple(ops)
         with self._lock:
             self._require_open()
-            self.validate(ops).raise_if_failed()
+            if not self._just_validated(ops):
+                self.validate(ops).raise_if_failed()
             for index, op in enumerate(ops):
                 try:
                     self._backend.program(op)
@@ -138,6 +142,18 @@ class ChipDriver:
             self._applied = self._applied.with_ops(ops)
             if not self._needs_reconcile:
                 self._recover("configuration applied")
+
+    def _just_validated(self, ops: tuple[Op, ...]) -> bool:
+        """Whether the last validation passed these very ops on the configuration and
+        capabilities the driver has now (the commit's validate phase just ran them):
+        then apply need not check them a second time."""
+        last = self._validated
+        return (
+            last is not None
+            and last[0] is self._applied
+            and last[1] is self._backend.capabilities()
+            and last[2] == ops
+        )
 
     def reconcile(self, intent: DeviceIntent) -> tuple[Op, ...]:
         with self._lock:

@@ -132,6 +132,7 @@ class TelemetryService:
         self._minimums: dict[str, int] = {}
         self._drivers_dirty = False
         self._index: SiteIndex | None = None
+        self._site: Any = None  # the running tree the index is of
         self._version = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._unsubscribe: Callable[[], None] | None = None
@@ -146,7 +147,7 @@ class TelemetryService:
         self._unsubscribe = self._datastore.subscribe(self._commit_threadsafe)
         running = self._datastore.running
         self._version = running.version
-        self._index = SiteIndex(running.tree)
+        self._site, self._index = running.tree, None
         self._cache.load_config(self._flattener.config(running.tree), running.timestamp_ns)
         await self._blocking(self._sync_drivers)
         self._sampler.start()
@@ -189,7 +190,7 @@ class TelemetryService:
         """
         if self._stopped or not self._sampler.running:
             raise TelemetryError(ErrorKind.UNAVAILABLE, "telemetry is not running")
-        plan = self._planner.plan(spec, self._index, self._minimums)
+        plan = self._planner.plan(spec, self._site_index(), self._minimums)
         limits = self.limits
         if share is not None:
             self._check_share(share, len(spec.subscriptions))
@@ -353,7 +354,8 @@ class TelemetryService:
             await self._blocking(self._sync_drivers)
 
     def _entities(self, selection: Selection) -> list[str]:
-        return self._index.entities(selection) if self._index is not None else []
+        index = self._site_index()
+        return index.entities(selection) if index is not None else []
 
     # --- changes from other threads -------------------------------------------------------
 
@@ -374,22 +376,32 @@ class TelemetryService:
         if self._stopped or event.version <= self._version:
             return
         self._version = event.version
-        self._index = SiteIndex(event.tree)
+        self._site, self._index = event.tree, None  # indexed when first needed
         for session in self._sessions:
             if session.view_of is not None:
                 self._delivery.follow_view(session, event.tree, event.timestamp_ns)
         self._delivery.dispatch(self._cache.apply_changes(event.changes, event.timestamp_ns))
         self._drivers_dirty = True
         self._sampler.wake()
-        self._read_soon(touched((c.path.without_modules() for c in event.changes), self._index))
+        index = self._site_index() if any(s.reads_state for s in self._sessions) else None
+        if index is not None:
+            paths = (c.path.without_modules() for c in event.changes)
+            self._sampler.read_soon(touched(paths, index))
+
+    def _site_index(self) -> SiteIndex | None:
+        """Who is where in the running tree, built once per commit when asked for."""
+        if self._index is None and self._site is not None:
+            self._index = SiteIndex(self._site)
+        return self._index
 
     def _on_event(self, event: Event) -> None:
-        if self._stopped or self._index is None:
+        index = self._site_index()
+        if self._stopped or index is None:
             return
         if isinstance(event, LinkEvent):
-            self._read_soon(self._index.for_ports((event.port,)))
+            self._read_soon(index.for_ports((event.port,)))
         elif isinstance(event, DeviceEvent):
-            self._read_soon(self._index.for_device(event.device))
+            self._read_soon(index.for_device(event.device))
 
     def _read_soon(self, selection: Selection) -> None:
         if any(s.reads_state for s in self._sessions):
