@@ -13,7 +13,7 @@ fails, before the failure is raised.
 
 from __future__ import annotations
 
-import asyncio
+import concurrent.futures
 import contextlib
 import dataclasses
 import logging
@@ -97,7 +97,7 @@ class LinuxBackend:
         self._owner: dict[str, str] = {}  # netdev -> the port that holds it now
         self._slices: dict[str, SliceConfig] = {}
         self._device: DeviceConfig | None = config
-        self._watch: asyncio.Task[None] | None = None
+        self._watch: concurrent.futures.Future[None] | None = None
         self._opened_ns = clock.now_ns()
         self._kernel = platform.release()
 
@@ -150,6 +150,7 @@ class LinuxBackend:
         netlink = Netlink(self._netns)
         try:
             loop.run(self._start(netlink), self._timeout_s)
+            self._watch = loop.spawn(self._netdevs.watch(netlink))
         except (OSError, TimeoutError, NetlinkError) as error:
             loop.stop()
             reason = f"cannot open {self.place}: {error}"
@@ -164,7 +165,6 @@ class LinuxBackend:
         except BaseException:
             netlink.close()
             raise
-        self._watch = asyncio.get_running_loop().create_task(self._netdevs.watch(netlink))
 
     def close(self) -> None:
         loop, netlink = self._loop, self._netlink

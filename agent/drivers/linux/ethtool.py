@@ -13,7 +13,9 @@ import errno
 import fcntl
 import socket
 import struct
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 
 from agent.drivers.units import GBPS
 
@@ -31,23 +33,29 @@ _SPEED_UNKNOWN = 0xFFFFFFFF
 _AUTONEG_DISABLE = 0
 _DUPLEX_FULL = 1
 
-_UNSUPPORTED = {errno.EOPNOTSUPP, errno.ENOTSUP, errno.EINVAL}
+_UNSUPPORTED = frozenset({errno.EOPNOTSUPP, errno.ENOTSUP, errno.EINVAL})
 
-_MODE_SPEEDS_GBPS: dict[int, tuple[int, ...]] = {
-    1: (5, 17, 41, 68),
-    10: (12, 18, 19, 42, 43, 44, 45, 46),
-    25: (31, 32, 33),
-    40: (23, 24, 25, 26),
-    50: (34, 35, 40, 52, 53, 54, 55, 56),
-    100: (36, 37, 38, 39, 57, 58, 59, 60, 61, 75, 76, 77, 78, 79),
-    200: (62, 63, 64, 65, 66, 80, 81, 82, 83, 84),
-    400: (69, 70, 71, 72, 73, 85, 86, 87, 88, 89),
-}
-_SPEED_OF_BIT = {bit: gbps * GBPS for gbps, bits in _MODE_SPEEDS_GBPS.items() for bit in bits}
+_MODE_SPEEDS_GBPS: Mapping[int, tuple[int, ...]] = MappingProxyType(
+    {
+        1: (5, 17, 41, 68),
+        10: (12, 18, 19, 42, 43, 44, 45, 46),
+        25: (31, 32, 33),
+        40: (23, 24, 25, 26),
+        50: (34, 35, 40, 52, 53, 54, 55, 56),
+        100: (36, 37, 38, 39, 57, 58, 59, 60, 61, 75, 76, 77, 78, 79),
+        200: (62, 63, 64, 65, 66, 80, 81, 82, 83, 84),
+        400: (69, 70, 71, 72, 73, 85, 86, 87, 88, 89),
+    }
+)
+_SPEED_OF_BIT: Mapping[int, int] = MappingProxyType(
+    {bit: gbps * GBPS for gbps, bits in _MODE_SPEEDS_GBPS.items() for bit in bits}
+)
 
 # ETHTOOL_FEC_*_BIT: NONE (no FEC configuration), AUTO, OFF, RS, BASER, LLRS
 FEC_NONE, FEC_AUTO, FEC_OFF, FEC_RS, FEC_BASER, FEC_LLRS = (1 << bit for bit in range(6))
-_FEC_FLAGS = {"none": FEC_OFF, "fc": FEC_BASER, "rs528": FEC_RS, "rs544": FEC_RS, "auto": FEC_AUTO}
+_FEC_FLAGS: Mapping[str, int] = MappingProxyType(
+    {"none": FEC_OFF, "fc": FEC_BASER, "rs528": FEC_RS, "rs544": FEC_RS, "auto": FEC_AUTO}
+)
 
 
 class EthtoolError(OSError):
