@@ -16,8 +16,9 @@ Configuration is reported as configured (defaults are not filled in); the ``stat
 containers show the values the hardware runs, defaults included.
 
 Three caches keep Gets cheap: checked requests by their wire bytes (checking depends
-only on the schema), the encoded updates of configuration-only paths by running version
-and access (configuration changes only by commits), and the JSON text of configuration
+only on the schema), the encoded updates of configuration-only paths by what the access
+sees and the identity of the configuration object the path reaches (a commit elsewhere
+in the site keeps them), and the JSON text of configuration
 subtrees by the identity of their immutable objects, so that a Get after a commit, or
 one with state, encodes only what the commit changed plus the state (TreeWriter).
 Driver state is never cached.
@@ -120,7 +121,7 @@ class GetHandler:
         self._modules = {m.name: m for m in modules}
         self._writer = TreeWriter(schema, view.holds_config_only)
         self._queries: Lru[bytes, GetQuery] = Lru(QUERY_CACHE_SIZE, budget=QUERY_CACHE_BYTES)
-        self._updates: Lru[tuple[bytes, int, int, Any], list[Any]] = Lru(
+        self._updates: Lru[tuple[bytes, int, Any, int], tuple[Any, list[Any]]] = Lru(
             UPDATE_CACHE_SIZE, budget=UPDATE_CACHE_BYTES
         )
 
@@ -216,15 +217,40 @@ class GetHandler:
                 return None
             notification.update.extend(self._updates_of(query, q, view.project(running.tree)))
             return notification
-        key = (query.key, index, running.version, getattr(view, "cache_key", None))
-        updates = self._updates.get(key)
-        if updates is None:
+        anchor = self._anchor(running.tree, q.path)
+        key = (query.key, index, getattr(view, "signature", None), id(anchor))
+        known = self._updates.get(key)
+        if known is not None and known[0] is anchor:
+            updates = known[1]
+        else:
             if cached_only:
                 return None
             updates = self._updates_of(query, q, view.project(running.tree))
-            self._updates.put(key, updates, weight=len(query.key) + _size_of(updates))
+            weight = len(query.key) + _size_of(updates)
+            self._updates.put(key, (anchor, updates), weight=weight)
         notification.update.extend(updates)
         return notification
+
+    def _anchor(self, tree: dict[str, Any], path: DataPath) -> Any:
+        """The object at the longest concrete prefix of ``path`` in the running tree.
+
+        An answer of configuration depends on that object (trees are immutable: a commit
+        that changes anything below it makes a new one) and on what the view shows, so
+        the encoded answer is kept by both and outlives commits elsewhere in the site: a
+        tenant's Get of its slice stays cached while another tenant commits."""
+        elems = path.elems
+        end = next(
+            (
+                n
+                for n, elem in enumerate(elems)
+                if elem.name in ("*", "...") or any(v == "*" for _, v in elem.keys)
+            ),
+            len(elems),
+        )
+        while end > 0 and not self._view.shape(DataPath(elems[:end])).concrete:
+            end -= 1
+        found = self._view.lookup(tree, DataPath(elems[:end]))
+        return found[0][1] if found else None
 
     def _updates_of(self, query: GetQuery, q: _PathQuery, tree: dict[str, Any]) -> list[Any]:
         matches = self._view.lookup(tree, q.path)

@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import grpc
+
 from agent.gnmi.json_value import dump_json
 from agent.gnmi.pb import gnmi_pb2
 from agent.gnmi.schema_info import CachedSchema
@@ -81,3 +83,43 @@ def test_the_configuration_answer_is_the_generic_encoders(client_for, agent: Age
         )
         assert answer == expected
         assert b'"changed"' in answer and b'"warm"' not in answer
+
+
+def test_an_answer_outlives_commits_elsewhere_and_follows_its_own_slice(
+    client_for, agent: AgentThread, monkeypatch: Any
+) -> None:
+    """A tenant's encoded answer is kept while another tenant commits, and is made anew
+    when its own slice changes or leaves its view."""
+    from agent.northbound import get as get_module
+
+    built: list[str] = []
+    original = get_module.GetHandler._updates_of
+
+    def counting(self: Any, query: Any, q: Any, tree: Any) -> Any:
+        built.append(str(q.path))
+        return original(self, query, q, tree)
+
+    monkeypatch.setattr(get_module.GetHandler, "_updates_of", counting)
+    admin, tenant_a, tenant_b = client_for("admin"), client_for("tenant-a"), client_for("tenant-b")
+    miot = "/slices/slice[name=miot]/config/description"
+    assert text_of(tenant_b.get(miot, type=CONFIG)) == b'"Massive IoT for city sensors"'
+    tenant_a.set(update=[("/slices/slice[name=embb]/config/description", b'"a commits"')])
+    admin.set(update=[("/ports/port[name=tor-tf1/1]/config/mtu", b"9100")])
+    assert text_of(tenant_b.get(miot, type=CONFIG)) == b'"Massive IoT for city sensors"'
+    assert len(built) == 1, "the commits elsewhere kept B's answer"
+    admin.set(update=[(miot, b'"changed"')])
+    assert text_of(tenant_b.get(miot, type=CONFIG)) == b'"changed"'
+    assert len(built) == 2
+    port = "/ports/port[name=ipu-e2k/1]/config/name"
+    assert text_of(tenant_b.get(port, type=CONFIG)) == b'"ipu-e2k/1"'
+    assert text_of(tenant_b.get(port, type=CONFIG)) == b'"ipu-e2k/1"'
+    admin.set(delete=["/slices/slice[name=miot]/members/member[port=ipu-e2k/1]"])
+    assert text_of(tenant_b.get(port, type=CONFIG)) == b'"ipu-e2k/1"'
+    kept = b'["tor-tf1/2/0", "tor-tf1/2/1", "nic-cx6/1"]'  # the port is no longer delegated
+    admin.set(replace=[("/tenants/tenant[name=operator-b]/config/ports", kept)])
+    try:
+        tenant_b.get(port, type=CONFIG)
+    except grpc.RpcError as err:
+        assert err.code() is grpc.StatusCode.NOT_FOUND, err
+    else:
+        raise AssertionError("the port left B's view but B still reads it")
