@@ -59,6 +59,7 @@ class WorkScope:
         "_checks",
         "_clock",
         "_deadline_ns",
+        "_one_core",
         "_reason",
         "_turn",
         "_yielded_ns",
@@ -78,6 +79,7 @@ class WorkScope:
         self._reason: CancelReason | None = None
         self._checks = 0
         self._turn: Turn | None = None
+        self._one_core = on_one_core()  # how to hand the interpreter lock over
         self._yielded_ns = time.perf_counter_ns()
         now = clock.monotonic_ns()
         deadline: int | None = None
@@ -121,7 +123,7 @@ class WorkScope:
             if now - self._yielded_ns >= YIELD_AFTER_NS:
                 if self._turn is not None:
                     self._turn.step()
-                offer_interpreter()
+                offer_interpreter(self._one_core)
                 self._yielded_ns = time.perf_counter_ns()
         if self._cancelled.is_set():
             raise WorkCancelled(self._reason or CancelReason.CANCELLED)
@@ -131,20 +133,27 @@ class WorkScope:
             raise WorkCancelled(reason, self._budget_s)
 
 
-def offer_interpreter() -> None:
+def offer_interpreter(one_core: bool = False) -> None:
     """Lets a thread waiting for the interpreter lock run now.
 
-    ``os.sched_yield`` releases the lock around the system call and puts this thread
-    behind the runnable ones, so the thread the release woke takes the lock at once.
-    ``time.sleep(0)`` releases it too, but on a busy core the waker keeps running and
-    takes the lock back before the woken thread is scheduled: measured with one core,
-    a 0.4 ms task next to a long one took 5.2 ms at p99 that way and 0.5 ms with
-    ``sched_yield`` (5.5 ms at p50 without either, the interpreter's switch interval).
+    Both calls release the lock around a system call; which one hands it over depends on
+    the cores the process may use (measured here, a 0.4 ms task next to a long one, p50 /
+    p99): on one core ``os.sched_yield`` puts this thread behind the woken one (0.4 / 0.5
+    ms; ``time.sleep(0)`` 0.5 / 5.2 ms, the waker keeps the core); on several cores
+    ``time.sleep(0)`` gives the woken thread, running elsewhere, time to take it (0.4 /
+    0.6 ms; ``sched_yield`` returns at once and takes it back: 98 ms / 1.4 s). Without
+    either: 5.5 ms, the interpreter's switch interval.
     """
-    if _SCHED_YIELD is not None:
+    if one_core and _SCHED_YIELD is not None:
         _SCHED_YIELD()
     else:
         time.sleep(0)
+
+
+def on_one_core() -> bool:
+    """Whether the calling thread may run on one core only."""
+    getter = getattr(os, "sched_getaffinity", None)
+    return getter is not None and len(getter(0)) == 1
 
 
 _SCHED_YIELD: Final = getattr(os, "sched_yield", None)

@@ -198,6 +198,13 @@ def _replace(value: Any, **changes: Any) -> Any:
     return replace(value, **changes)
 
 
+SWITCH_INTERVAL_S = 0.001
+"""How long a thread that wants the interpreter lock waits before the holder must give
+it up (Python's default is 5 ms). Work that cannot offer the lock itself (a commit, a
+large encoding in C) then delays the event loop, and so every other client's request,
+by at most this much."""
+
+
 def run(args: argparse.Namespace) -> int:
     """Runs the agent; the exit code (agent.exit_codes.ExitCode)."""
     try:
@@ -205,6 +212,7 @@ def run(args: argparse.Namespace) -> int:
     except ConfigError as err:
         return _cannot_start(err)
     configure_logging(settings.log_level, settings.log_format)
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
     try:
         return asyncio.run(serve(settings))
     except KeyboardInterrupt:  # a second Ctrl-C during shutdown

@@ -95,8 +95,9 @@ class GnmiServicer(gnmi_pb2_grpc.gNMIServicer):  # type: ignore[misc]
             view = self._access.of(user)
             response = self._get.cached_response(query, view)
             if response is None:
+                # serialized in the worker too: a large answer would hold the event loop
                 response = await self._in_worker(
-                    user, context, lambda: self._get.respond(query, view)
+                    user, context, lambda: self._get.respond(query, view).SerializeToString()
                 )
             return response
         except GnmiError as err:

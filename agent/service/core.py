@@ -63,7 +63,12 @@ class ServiceCore:
         self.admission = Admission(self.limits.admission)
         self.rates = RateLimiter(clock, self._set_rate_quota)
         self.writes = WriteService(
-            datastore, audit, clock, rates=self.rates, after_write=self._written
+            datastore,
+            audit,
+            clock,
+            rates=self.rates,
+            after_write=self._written,
+            short_first=self.admission.short_first,
         )
         self.candidate = Candidate(datastore, datastore.schema.nav)  # NETCONF :candidate
         self.confirm = ConfirmTimer(

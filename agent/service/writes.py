@@ -32,6 +32,7 @@ from agent.datastore.diff import Change
 from agent.datastore.edits import Edit
 from agent.datastore.errors import DatastoreError
 from agent.datastore.tree import Tree, TreeOps
+from agent.precedence import ShortFirst
 from agent.security.audit import AuditLog, AuditOperation, Outcome
 from agent.service.errors import Kind, ServiceError, from_datastore
 from agent.service.fair_lock import FairLock
@@ -188,8 +189,11 @@ class WriteService:
         rates: RateLimiter | None = None,
         after_write: Callable[[], None] | None = None,
         locks: DatastoreLocks | None = None,
+        short_first: ShortFirst | None = None,
     ) -> None:
-        """``after_write`` runs (on the loop) after every write that went through."""
+        """``after_write`` runs (on the loop) after every write that went through;
+        ``short_first``: commits count as fresh work there, so long reads step aside
+        while one runs (agent.precedence)."""
         self._datastore = datastore
         self._after_write = after_write
         self.locks = locks or DatastoreLocks()
@@ -198,6 +202,7 @@ class WriteService:
         self._arbiter = arbiter or Arbiter()
         self._rates = rates
         self._lock = FairLock()
+        self._short_first = short_first
 
     @property
     def arbiter(self) -> Arbiter:
@@ -220,7 +225,7 @@ class WriteService:
                 if not request.validate_only:  # a validation changes nothing
                     self.locks.check_write(RUNNING, request.session)
                 self._arbiter.admit(request.arbitration)
-                outcome = await asyncio.to_thread(self._perform, request)
+                outcome = await asyncio.to_thread(self._perform_first, request)
             if outcome.durable is not None:  # outside the lock: later writes share the sync
                 try:
                     await asyncio.wrap_future(outcome.durable)
@@ -242,6 +247,16 @@ class WriteService:
         its quota costs next to nothing."""
         if self._rates is not None:
             self._rates.admit(principal)
+
+    def _perform_first(self, request: WriteRequest) -> WriteOutcome:
+        """:meth:`_perform` as fresh work: long reads wait at their checkpoints while
+        the commit, which holds the writer lock, runs."""
+        turn = self._short_first.start() if self._short_first is not None else None
+        try:
+            return self._perform(request)
+        finally:
+            if turn is not None:
+                turn.end()
 
     def _perform(self, request: WriteRequest) -> WriteOutcome:
         commit = request.commit

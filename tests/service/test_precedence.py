@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
+from collections.abc import Iterator
+
+import pytest
 
 from agent.cancellation import WorkScope, checkpoint
 from agent.clock import SystemClock
@@ -58,7 +62,20 @@ def test_fresh_work_turns_long_after_its_quantum() -> None:
     assert arbiter.fresh == 0
 
 
-def test_a_long_request_steps_aside_for_a_short_one_in_the_pool() -> None:
+@pytest.fixture
+def one_core() -> Iterator[None]:
+    """This thread, and the worker threads it starts, on one core: there a thread that
+    offers the interpreter lock hands it over (on several cores the waiting thread may
+    wake too late to take it, and the short request then simply keeps it)."""
+    before = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {min(before)})
+    try:
+        yield
+    finally:
+        os.sched_setaffinity(0, before)
+
+
+def test_a_long_request_steps_aside_for_a_short_one_in_the_pool(one_core: None) -> None:
     admission = Admission(
         AdmissionLimits(precedence=Precedence(quantum_ns=20_000_000, max_wait_ns=50_000_000))
     )
@@ -101,3 +118,21 @@ def test_a_long_request_steps_aside_for_a_short_one_in_the_pool() -> None:
     assert short_running.is_set() and seen == [1]
     assert admission.short_first is not None and admission.short_first.waits >= 1
     assert admission.short_first.fresh == 0
+
+
+def test_a_commit_counts_as_fresh_work(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """While a write runs under the writer lock, long reads step aside for it."""
+    from agent.app import build_agent
+    from tests.northbound.harness import FAST_SCRYPT, agent_settings
+
+    agent = build_agent(agent_settings(tmp_path / "state"), scrypt=FAST_SCRYPT)
+    try:
+        writes, arbiter = agent.core.writes, agent.core.admission.short_first
+        assert arbiter is not None
+        seen: list[int] = []
+        writes._perform = lambda request: seen.append(arbiter.fresh)  # type: ignore[method-assign]
+        writes._perform_first(None)  # type: ignore[arg-type]
+        assert seen == [1] and arbiter.fresh == 0
+    finally:
+        agent.core.admission.close()
+        agent.audit.close()
