@@ -5,7 +5,6 @@ they were. Only the tenants a commit touches are checked; at start, all of them.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,18 +24,6 @@ A = "/tenants/tenant[name=operator-a]"
 B = "/tenants/tenant[name=operator-b]"
 SLICE = "/slices/slice[name={}]"
 B_PORTS = ["tor-tf1/2/0", "tor-tf1/2/1", "nic-cx6/1", "ipu-e2k/1"]
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def ds(engine: SchemaEngine, tmp_path: Path, clock: FakeClock) -> Iterator[Datastore]:
-    datastore = build(engine, tmp_path / "state", clock)
-    yield datastore
-    datastore.stop()
 
 
 def new_slice(name: str, vlan: int, tenant: str, *ports: str, rate: int = GBPS) -> dict[str, Any]:

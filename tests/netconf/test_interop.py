@@ -5,27 +5,14 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
 from ncclient import manager as ncclient_manager
 
 from agent.gnmi.pb import gnmi_pb2
-from agent.schema.engine import SchemaEngine
 from tests.netconf.test_writes_harness import NS_PORTS
-from tests.northbound.harness import USERS, AgentThread, Client, agent_settings, path
+from tests.northbound.harness import USERS, AgentThread, Client, path
 
 MTU = "/ports/port[name=tor-tf1/1]/config/mtu"
-
-
-@pytest.fixture
-def agent(engine: SchemaEngine, tmp_path: Path) -> Iterator[AgentThread]:
-    thread = AgentThread(agent_settings(tmp_path / "state"), schema=engine).start()
-    try:
-        yield thread
-    finally:
-        thread.stop()
 
 
 def _ncclient(agent: AgentThread, user: str = "admin"):

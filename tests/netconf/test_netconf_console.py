@@ -7,27 +7,14 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
-from agent.schema.engine import SchemaEngine
 from agent.schema.path import DataPath
 from tests.netconf.test_writes_harness import NS_PORTS, NS_SLICES
-from tests.northbound.harness import USERS, AgentThread, agent_settings
+from tests.northbound.harness import USERS, AgentThread
 
 CONSOLE = Path(sys.executable).parent / "netconf-console2"
 MTU_XPATH = "/ports/port[name='tor-tf1/1']/config/mtu"
-
-
-@pytest.fixture
-def agent(engine: SchemaEngine, tmp_path: Path) -> Iterator[AgentThread]:
-    thread = AgentThread(agent_settings(tmp_path / "state"), schema=engine).start()
-    try:
-        yield thread
-    finally:
-        thread.stop()
 
 
 def _console(
