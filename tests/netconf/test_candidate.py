@@ -3,15 +3,11 @@ delete-config, validate, and get-config of the candidate."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
 from lxml import etree
 
 from agent.northbound.netconf.contracts import NS_BASE
-from agent.schema.engine import SchemaEngine
 from tests.netconf.test_writes_harness import (
     NS_PORTS,
     NS_SLICES,
@@ -20,13 +16,6 @@ from tests.netconf.test_writes_harness import (
     edit,
     mtu_config,
 )
-
-
-@pytest.fixture
-def harness(tmp_path: Path, site: dict[str, Any], engine: SchemaEngine) -> Iterator[WritesHarness]:
-    built = WritesHarness(tmp_path / "state", site, engine)
-    yield built
-    built.close()
 
 
 def mtu_in(data: Any, port: str = PORT) -> str | None:

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from agent.datastore.edits import Edit
 from agent.northbound.set import _code_name
-from agent.schema.engine import SchemaEngine
 from agent.security.audit import read_audit_log
 from agent.security.users import Role, User
 from agent.service.errors import Kind, ServiceError
@@ -19,13 +16,6 @@ from agent.service.writes import WriteRequest
 from tests.netconf.test_writes_harness import WritesHarness, edit, mtu_config
 
 CONFIRMED = "<commit><confirmed/></commit>"
-
-
-@pytest.fixture
-def harness(tmp_path: Path, site: dict[str, Any], engine: SchemaEngine) -> Iterator[WritesHarness]:
-    built = WritesHarness(tmp_path / "state", site, engine)
-    yield built
-    built.close()
 
 
 def confirmed(

@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
-
 import pytest
 
 from agent.datastore.edits import Edit
 from agent.northbound.set import _code_name
-from agent.schema.engine import SchemaEngine
 from agent.security.users import Role, User
 from agent.service.errors import Kind, ServiceError
 from agent.service.views import FULL_VIEW
@@ -21,13 +16,6 @@ LOCK_RUNNING = "<lock><target><running/></target></lock>"
 UNLOCK_RUNNING = "<unlock><target><running/></target></unlock>"
 LOCK_CANDIDATE = "<lock><target><candidate/></target></lock>"
 UNLOCK_CANDIDATE = "<unlock><target><candidate/></target></unlock>"
-
-
-@pytest.fixture
-def harness(tmp_path: Path, site: dict[str, Any], engine: SchemaEngine) -> Iterator[WritesHarness]:
-    built = WritesHarness(tmp_path / "state", site, engine)
-    yield built
-    built.close()
 
 
 def gnmi_like_write(harness: WritesHarness, mtu: int) -> None:

@@ -5,11 +5,8 @@ equal to what fresh devices programmed from running hold."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
@@ -29,13 +26,6 @@ PORTS = [p["name"] for p in SITE["edge-ports:ports"]["port"]]
 DEVICE_OF = {p["name"]: p["config"]["device"] for p in SITE["edge-ports:ports"]["port"]}
 DEVICES = sorted(set(DEVICE_OF.values()))
 SLICES = ["embb", "urllc", "miot", "extra"]
-
-
-@pytest.fixture
-def harness(tmp_path: Path, site: dict[str, Any], engine: SchemaEngine) -> Iterator[WritesHarness]:
-    built = WritesHarness(tmp_path / "state", site, engine)
-    yield built
-    built.close()
 
 
 def port_leaf(leaf: str, values: st.SearchStrategy[Any]) -> st.SearchStrategy[str]:

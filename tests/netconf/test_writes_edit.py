@@ -3,13 +3,11 @@ the errors that name the node and the rule."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from agent.schema.engine import SchemaEngine
 from agent.security.audit import read_audit_log
 from tests.netconf.test_writes_harness import (
     NS_PORTS,
@@ -20,13 +18,6 @@ from tests.netconf.test_writes_harness import (
     edit,
     mtu_config,
 )
-
-
-@pytest.fixture
-def harness(tmp_path: Path, site: dict[str, Any], engine: SchemaEngine) -> Iterator[WritesHarness]:
-    built = WritesHarness(tmp_path / "state", site, engine)
-    yield built
-    built.close()
 
 
 def slice_xml(name: str, vlan: int, operation: str = "", body: str = "") -> str:

@@ -3,21 +3,9 @@ candidate, it changes only its own slices."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
-
-from agent.schema.engine import SchemaEngine
 from tests.netconf.test_writes_harness import NS_SLICES, WritesHarness, edit, mtu_config
-
-
-@pytest.fixture
-def harness(tmp_path: Path, site: dict[str, Any], engine: SchemaEngine) -> Iterator[WritesHarness]:
-    built = WritesHarness(tmp_path / "state", site, engine)
-    yield built
-    built.close()
 
 
 def description(name: str, text: str, operation: str = "") -> str:
