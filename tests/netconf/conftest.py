@@ -7,10 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from netconf_client.ncclient import Manager
 
 from agent.schema.engine import SchemaEngine
+from tests.netconf.ssh_client import open_manager
 from tests.netconf.test_writes_harness import WritesHarness
-from tests.northbound.harness import AgentThread, agent_settings
+from tests.northbound.harness import AgentThread, Client, agent_settings
 
 
 @pytest.fixture
@@ -28,3 +30,31 @@ def harness(tmp_path: Path, site: dict[str, Any], engine: SchemaEngine) -> Itera
     built = WritesHarness(tmp_path / "state", site, engine)
     yield built
     built.close()
+
+
+class ServedNetconf:
+    """An agent with its own NETCONF server (as `edge-agent serve` wires it), with
+    netconf-client sessions and a gNMI admin client to it."""
+
+    def __init__(self, agent: AgentThread) -> None:
+        self.agent = agent
+        self.managers: list[Manager] = []
+        self.gnmi = Client(agent.target)
+
+    def manager(self, user: str = "admin") -> Manager:
+        netconf = self.agent.agent.netconf
+        assert netconf is not None
+        made = open_manager(netconf.port, user, timeout=20)
+        self.managers.append(made)
+        return made
+
+
+@pytest.fixture
+def served(agent: AgentThread) -> Iterator[ServedNetconf]:
+    made = ServedNetconf(agent)
+    try:
+        yield made
+    finally:
+        for manager in made.managers:
+            manager.session.close()
+        made.gnmi.close()

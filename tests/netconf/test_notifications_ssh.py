@@ -3,112 +3,15 @@ commits, the notification arrives while the session keeps answering RPCs."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
 from lxml import etree
-from netconf_client.ncclient import Manager
 
-from agent.app import LiveDrivers
-from agent.mapping.state_tree import StateReader
-from agent.northbound.netconf.contracts import NS_MONITORING, NetconfEnv
-from agent.northbound.netconf.dispatch import Dispatcher
-from agent.northbound.netconf.monitoring import (
-    monitoring_capabilities,
-    monitoring_table,
-    state_elements,
-)
-from agent.northbound.netconf.notifications import NotificationService
-from agent.northbound.netconf.reads import READ_CAPABILITIES, read_table
-from agent.northbound.netconf.registry import SessionRegistry
-from agent.northbound.netconf.server import NetconfOptions, NetconfServer
-from agent.northbound.netconf.session_ops import session_operations
-from agent.northbound.netconf.sshkeys import ensure_host_key
-from agent.schema.engine import SchemaEngine
-from tests.netconf.ssh_client import open_manager
-from tests.northbound.harness import AgentThread, Client, agent_settings
+from agent.northbound.netconf.contracts import NS_MONITORING
+from tests.netconf.conftest import ServedNetconf
+from tests.northbound.harness import TIMEOUT
 
 NC = "urn:ietf:params:xml:ns:yang:ietf-netconf-notifications"
-TIMEOUT = 20
-
-
-class Served:
-    """An agent with NETCONF serving notifications, monitoring and reads."""
-
-    def __init__(self, agent: AgentThread, state_dir: Path) -> None:
-        self.agent = agent
-        self.state_dir = state_dir
-        self.server: NetconfServer | None = None
-        self.notifications: NotificationService | None = None
-        self.managers: list[Manager] = []
-        self.gnmi = Client(agent.target)
-
-    async def start(self) -> None:
-        built = self.agent.agent
-        registry = SessionRegistry(built.clock)
-        env = NetconfEnv(
-            core=built.core,
-            engine=built.schema,
-            state=StateReader(LiveDrivers(built.datastore.devices)),
-            sessions=registry,
-            modules=built.schema.modules,
-            clock=built.clock,
-            extras={"capabilities": lambda: self.server.capabilities if self.server else ()},
-        )
-        self.notifications = NotificationService(env)
-        tables = [
-            session_operations(registry),
-            self.notifications.table,
-            monitoring_table(env),
-            read_table(env, state_data=state_elements),
-        ]
-        capabilities = [
-            *self.notifications.capabilities,
-            *monitoring_capabilities(env.modules),
-            *READ_CAPABILITIES,
-        ]
-        self.server = NetconfServer(
-            Dispatcher(tables),
-            users=built.users,
-            registry=registry,
-            host_key=ensure_host_key(self.state_dir),
-            state_dir=self.state_dir,
-            options=NetconfOptions(host="127.0.0.1", port=0),
-            capabilities=capabilities,
-            modules=env.modules,
-            release_locks=built.core.writes.locks.release_all,
-        )
-        await self.server.start()
-
-    async def stop(self) -> None:
-        if self.server is not None:
-            await self.server.stop()
-        if self.notifications is not None:
-            self.notifications.stop()
-
-    def manager(self, user: str = "admin") -> Manager:
-        assert self.server is not None
-        made = open_manager(self.server.port, user, timeout=TIMEOUT)
-        self.managers.append(made)
-        return made
-
-
-@pytest.fixture
-def served(engine: SchemaEngine, tmp_path: Path) -> Iterator[Served]:
-    state_dir = tmp_path / "state"
-    agent = AgentThread(agent_settings(state_dir), schema=engine).start()
-    made = Served(agent, state_dir)
-    try:
-        agent.run(made.start())
-        yield made
-    finally:
-        for manager in made.managers:
-            manager.session.close()
-        made.gnmi.close()
-        agent.run(made.stop())
-        agent.stop()
 
 
 def edits(notification: Any) -> list[tuple[str, str]]:
@@ -119,7 +22,7 @@ def edits(notification: Any) -> list[tuple[str, str]]:
     ]
 
 
-def test_a_gnmi_set_reaches_a_netconf_subscriber(served: Served) -> None:
+def test_a_gnmi_set_reaches_a_netconf_subscriber(served: ServedNetconf) -> None:
     manager = served.manager()
     announced = manager.session.server_capabilities
     assert "urn:ietf:params:netconf:capability:notification:1.0" in announced
@@ -151,7 +54,7 @@ def test_a_gnmi_set_reaches_a_netconf_subscriber(served: Served) -> None:
     assert int(mine.findtext(f"{{{NS_MONITORING}}}in-rpcs") or 0) >= 2
 
 
-def test_a_tenant_hears_only_of_its_slices(served: Served) -> None:
+def test_a_tenant_hears_only_of_its_slices(served: ServedNetconf) -> None:
     tenant_b = served.manager("tenant-b")
     tenant_b.create_subscription()
     served.gnmi.set(update=[("/slices/slice[name=embb]/config/description", b'"a"')])
@@ -162,7 +65,7 @@ def test_a_tenant_hears_only_of_its_slices(served: Served) -> None:
     ]
 
 
-def test_get_schema_over_ssh(served: Served) -> None:
+def test_get_schema_over_ssh(served: ServedNetconf) -> None:
     manager = served.manager("reader")
     reply = manager.dispatch(
         f'<get-schema xmlns="{NS_MONITORING}"><identifier>edge-slices</identifier></get-schema>'
