@@ -130,15 +130,20 @@ def test_gnmi_and_netconf_share_the_login_throttle(engine: SchemaEngine, tmp_pat
         # locked out over gNMI: NETCONF refuses the right password too
         with pytest.raises(paramiko.AuthenticationException):
             client(port, "admin", "admin-pw")
-        right = Client(agent.target, "admin")
-        try:
-            with pytest.raises(grpc.RpcError) as caught:
-                right.capabilities()
-            assert caught.value.code() is grpc.StatusCode.RESOURCE_EXHAUSTED
-        finally:
-            right.close()
+        assert_gnmi_locked_out(agent, "admin")
     finally:
         agent.stop()
+
+
+def assert_gnmi_locked_out(agent: AgentThread, user: str) -> None:
+    """The user's right password is refused over gNMI while the peer is locked out."""
+    gnmi = Client(agent.target, user)
+    try:
+        with pytest.raises(grpc.RpcError) as caught:
+            gnmi.capabilities()
+        assert caught.value.code() is grpc.StatusCode.RESOURCE_EXHAUSTED
+    finally:
+        gnmi.close()
 
 
 def test_netconf_failures_lock_out_gnmi(engine: SchemaEngine, tmp_path: Path) -> None:
@@ -151,13 +156,7 @@ def test_netconf_failures_lock_out_gnmi(engine: SchemaEngine, tmp_path: Path) ->
         for _ in range(2):
             with pytest.raises(paramiko.AuthenticationException):
                 client(agent.agent.netconf.port, "admin", "guess")
-        gnmi = Client(agent.target, "admin")
-        try:
-            with pytest.raises(grpc.RpcError) as caught:
-                gnmi.capabilities()
-            assert caught.value.code() is grpc.StatusCode.RESOURCE_EXHAUSTED
-        finally:
-            gnmi.close()
+        assert_gnmi_locked_out(agent, "admin")
     finally:
         agent.stop()
 
