@@ -45,3 +45,17 @@ def test_shared_subtrees_are_not_looked_at_and_big_differences_replace(
         port["config"]["description"] = "every port changed"
     assert len(changed["edge-ports:ports"]["port"]) > MAX_DIFFERENCE_EDITS
     assert difference_edits(site, changed, engine.nav) is None
+
+
+def test_each_edit_is_blamed_on_the_region_it_comes_from() -> None:
+    from agent.northbound.netconf.staged_view import _region_of
+
+    regions = [
+        (DataPath.parse("/ports"), 0),
+        (DataPath.parse("/ports/port[name=a]/config"), 3),
+        (DataPath.parse("/slices/slice[name=s]"), 5),
+    ]
+    assert _region_of(DataPath.parse("/ports/port[name=a]/config/mtu"), regions) == 3
+    assert _region_of(DataPath.parse("/ports/port[name=b]/config/mtu"), regions) == 0
+    assert _region_of(DataPath.parse("/slices/slice[name=s]/config/priority"), regions) == 5
+    assert _region_of(DataPath.parse("/slices"), regions) == 5  # a region below the edit

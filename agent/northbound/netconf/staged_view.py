@@ -151,10 +151,13 @@ class EditConfigView(_AccessView):
         self.staged = staged.tree
         if not staged.edits:
             return [], []
-        if self._access.full and len(staged.edits) == 1:  # one region: no blame to keep
+        if self._access.full:
             changed = difference_edits(tree, staged.tree, ops.nav)
             if changed is not None:
-                return changed, [staged.sources[0]] * len(changed)
+                regions = [
+                    (e.path, source) for e, source in zip(staged.edits, staged.sources, strict=True)
+                ]
+                return changed, [_region_of(edit.path, regions) for edit in changed]
         try:
             site, sources = self._access.site_edits(ops, tree, list(staged.edits))
         except DatastoreError as err:
@@ -164,3 +167,13 @@ class EditConfigView(_AccessView):
             self.refused = err
             raise err from None
         return site, [staged.sources[s] for s in sources]
+
+
+def _region_of(path: DataPath, regions: Sequence[tuple[DataPath, int]]) -> int:
+    """The region an edit at ``path`` comes from: the deepest region at or above it, else
+    one below it (a region's delete removes what holds it), else the first."""
+    above = [(len(where.elems), source) for where, source in regions if path.startswith(where)]
+    if above:
+        return max(above)[1]
+    below = [source for where, source in regions if where.startswith(path)]
+    return below[0] if below else regions[0][1]
