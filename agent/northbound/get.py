@@ -217,7 +217,7 @@ class GetHandler:
                 return None
             notification.update.extend(self._updates_of(query, q, view.project(running.tree)))
             return notification
-        anchor = self._anchor(running.tree, q.path)
+        anchor = self._anchor(running.tree, q)
         key = (query.key, index, getattr(view, "signature", None), id(anchor))
         known = self._updates.get(key)
         if known is not None and known[0] is anchor:
@@ -231,14 +231,17 @@ class GetHandler:
         notification.update.extend(updates)
         return notification
 
-    def _anchor(self, tree: dict[str, Any], path: DataPath) -> Any:
+    def _anchor(self, tree: dict[str, Any], q: _PathQuery) -> Any:
         """The object at the longest concrete prefix of ``path`` in the running tree.
 
         An answer of configuration depends on that object (trees are immutable: a commit
         that changes anything below it makes a new one) and on what the view shows, so
         the encoded answer is kept by both and outlives commits elsewhere in the site: a
         tenant's Get of its slice stays cached while another tenant commits."""
-        elems = path.elems
+        if q.shape.concrete:  # the common case: the path itself
+            found = self._view.lookup(tree, q.path)
+            return found[0][1] if found else None
+        elems = q.path.elems
         end = next(
             (
                 n
