@@ -82,14 +82,12 @@ class DataView:
         *,
         max_shapes: int = 4096,
         max_shape_chars: int = 1 << 20,
-        max_indexes: int = 64,
     ) -> None:
         self._ops = ops
         self._nav: SchemaNavigator = ops.nav
         self._shapes: Lru[ShapeKey, Shape] = Lru(max_shapes, budget=max_shape_chars)
         self._below: dict[int, tuple[bool, bool]] = {}  # per schema node: fixed size
         self._applied: dict[int, frozenset[str]] = {}
-        self._indexes: Lru[int, tuple[list[Any], dict[tuple[str, ...], Any]]] = Lru(max_indexes)
 
     @property
     def nav(self) -> SchemaNavigator:
@@ -228,20 +226,7 @@ class DataView:
                 if entry_keys(entry, info.keys) == wanted:
                     return entry
             return None
-        return self._index(entries, info.keys).get(wanted)
-
-    def _index(self, entries: list[Any], keys: tuple[str, ...]) -> dict[tuple[str, ...], Any]:
-        """A key index of an immutable list, cached while the list is alive and recent."""
-        cached = self._indexes.get(id(entries))
-        if cached is not None and cached[0] is entries:
-            return cached[1]
-        index: dict[tuple[str, ...], Any] = {}
-        for entry in entries:
-            entry_key = entry_keys(entry, keys)
-            if entry_key is not None:
-                index.setdefault(entry_key, entry)
-        self._indexes.put(id(entries), (entries, index))  # the list is kept alive with it
-        return index
+        return self._ops.index.find(entries, info.keys, wanted)  # the datastore's index
 
     # --- filters --------------------------------------------------------------------
 
