@@ -34,18 +34,23 @@ def harness(tmp_path: Path, site: dict[str, Any], engine: SchemaEngine) -> Itera
 
 class ServedNetconf:
     """An agent with its own NETCONF server (as `edge-agent serve` wires it), with
-    netconf-client sessions and a gNMI admin client to it."""
+    netconf-client sessions and gNMI clients to it."""
 
     def __init__(self, agent: AgentThread) -> None:
-        self.agent = agent
+        self.thread = agent
         self.managers: list[Manager] = []
-        self.gnmi = Client(agent.target)
+        self.clients: list[Client] = []
 
     def manager(self, user: str = "admin") -> Manager:
-        netconf = self.agent.agent.netconf
+        netconf = self.thread.agent.netconf
         assert netconf is not None
         made = open_manager(netconf.port, user, timeout=20)
         self.managers.append(made)
+        return made
+
+    def gnmi(self, user: str = "admin") -> Client:
+        made = Client(self.thread.target, user)
+        self.clients.append(made)
         return made
 
 
@@ -57,4 +62,5 @@ def served(agent: AgentThread) -> Iterator[ServedNetconf]:
     finally:
         for manager in made.managers:
             manager.session.close()
-        made.gnmi.close()
+        for client in made.clients:
+            client.close()

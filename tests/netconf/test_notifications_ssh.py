@@ -31,7 +31,7 @@ def test_a_gnmi_set_reaches_a_netconf_subscriber(served: ServedNetconf) -> None:
         c.startswith("urn:ietf:params:netconf:capability:yang-library:1.1?") for c in announced
     )
     manager.create_subscription()
-    served.gnmi.set(update=[("/ports/port[name=tor-tf1/1]/config/mtu", b"1500")])
+    served.gnmi().set(update=[("/ports/port[name=tor-tf1/1]/config/mtu", b"1500")])
     notification = manager.take_notification(timeout=TIMEOUT)
     assert notification is not None
     assert edits(notification) == [
@@ -57,8 +57,8 @@ def test_a_gnmi_set_reaches_a_netconf_subscriber(served: ServedNetconf) -> None:
 def test_a_tenant_hears_only_of_its_slices(served: ServedNetconf) -> None:
     tenant_b = served.manager("tenant-b")
     tenant_b.create_subscription()
-    served.gnmi.set(update=[("/slices/slice[name=embb]/config/description", b'"a"')])
-    served.gnmi.set(update=[("/slices/slice[name=miot]/config/description", b'"b"')])
+    served.gnmi().set(update=[("/slices/slice[name=embb]/config/description", b'"a"')])
+    served.gnmi().set(update=[("/slices/slice[name=miot]/config/description", b'"b"')])
     notification = tenant_b.take_notification(timeout=TIMEOUT)
     assert [t for t, _ in edits(notification)] == [
         "/eslice:slices/eslice:slice[eslice:name='miot']/eslice:config/eslice:description"

@@ -5,61 +5,24 @@ seen from both protocols."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import grpc
 import pytest
 from netconf_client.error import RpcError as ClientRpcError
-from netconf_client.ncclient import Manager
 
 from agent.northbound.netconf.writes import WRITE_CAPABILITIES
-from agent.schema.engine import SchemaEngine
-from tests.netconf.ssh_client import open_manager
+from tests.netconf.conftest import ServedNetconf
 from tests.netconf.test_writes_harness import NS_PORTS, NS_SLICES, mtu_config
-from tests.northbound.harness import AgentThread, Client, agent_settings, code_of
+from tests.northbound.harness import code_of
 
 TIMEOUT = 20
 MTU = "/ports/port[name=tor-tf1/1]/config/mtu"
 
 
-class Agent:
-    """An agent serving gNMI and NETCONF on 127.0.0.1."""
-
-    def __init__(self, thread: AgentThread) -> None:
-        self.thread = thread
-        self.managers: list[Manager] = []
-        self.clients: list[Client] = []
-
-    def manager(self, user: str = "admin") -> Manager:
-        netconf = self.thread.agent.netconf
-        assert netconf is not None
-        made = open_manager(netconf.port, user, timeout=TIMEOUT)
-        self.managers.append(made)
-        return made
-
-    def gnmi(self, user: str = "admin") -> Client:
-        made = Client(self.thread.target, user)
-        self.clients.append(made)
-        return made
-
-    def mtu(self) -> int:
-        value = self.gnmi().get(MTU).notification[0].update[0].val.json_val
-        return int(value)
-
-
-@pytest.fixture
-def served(engine: SchemaEngine, tmp_path: Path) -> Iterator[Agent]:
-    thread = AgentThread(agent_settings(tmp_path / "state"), schema=engine).start()
-    made = Agent(thread)
-    try:
-        yield made
-    finally:
-        for manager in made.managers:
-            manager.session.close()
-        for client in made.clients:
-            client.close()
-        thread.stop()
+def mtu_of(served: ServedNetconf) -> int:
+    value = served.gnmi().get(MTU).notification[0].update[0].val.json_val
+    return int(value)
 
 
 def config(body: str) -> str:
@@ -74,18 +37,18 @@ def wait_for(condition: Callable[[], bool], seconds: float = 10.0) -> None:
         time.sleep(0.05)
 
 
-def test_writes_over_ssh(served: Agent) -> None:
+def test_writes_over_ssh(served: ServedNetconf) -> None:
     manager = served.manager()
     assert set(WRITE_CAPABILITIES) <= set(manager.session.server_capabilities)
     manager.edit_config(config(mtu_config(1600)), target="running")
-    assert served.mtu() == 1600
+    assert mtu_of(served) == 1600
     manager.edit_config(config(mtu_config(1700)), target="candidate")
     data = manager.get_config(source="candidate").data_ele
     assert "1700" in [e.text for e in data.iter(f"{{{NS_PORTS}}}mtu")]
-    assert served.mtu() == 1600
+    assert mtu_of(served) == 1600
     manager.validate(source="candidate")
     manager.commit()
-    assert served.mtu() == 1700
+    assert mtu_of(served) == 1700
     with pytest.raises(ClientRpcError) as refused:
         manager.edit_config(
             config(
@@ -97,10 +60,10 @@ def test_writes_over_ssh(served: Agent) -> None:
         )
     assert refused.value.tag == "data-exists"
     manager.edit_config(config(mtu_config(1800)), target="running", test_option="test-only")
-    assert served.mtu() == 1700
+    assert mtu_of(served) == 1700
 
 
-def test_a_netconf_running_lock_blocks_gnmi_sets(served: Agent) -> None:
+def test_a_netconf_running_lock_blocks_gnmi_sets(served: ServedNetconf) -> None:
     holder = served.manager()
     holder.lock("running")
     code, details = code_of(lambda: served.gnmi().set(update=[(MTU, b"1600")]))
@@ -115,36 +78,38 @@ def test_a_netconf_running_lock_blocks_gnmi_sets(served: Agent) -> None:
     assert denied.value.tag == "lock-denied"
     assert f"<session-id>{holder.session_id}</session-id>" in denied.value.info.decode()
     holder.edit_config(config(mtu_config(1500)), target="running")  # the holder writes
-    assert served.mtu() == 1500
+    assert mtu_of(served) == 1500
     holder.close_session()  # its end releases the lock
     wait_for(lambda: served.thread.agent.core.writes.locks.holder("running") is None)
     served.gnmi().set(update=[(MTU, b"1600")])
-    assert served.mtu() == 1600
+    assert mtu_of(served) == 1600
 
 
-def test_a_netconf_confirmed_commit_blocks_gnmi_and_rolls_back(served: Agent) -> None:
+def test_a_netconf_confirmed_commit_blocks_gnmi_and_rolls_back(served: ServedNetconf) -> None:
     manager = served.manager()
     manager.edit_config(config(mtu_config(1600)), target="candidate")
     manager.commit(confirmed=True, confirm_timeout=1)
-    assert served.mtu() == 1600
+    assert mtu_of(served) == 1600
     code, details = code_of(lambda: served.gnmi().set(update=[(MTU, b"1700")]))
     assert code is grpc.StatusCode.FAILED_PRECONDITION and "awaits confirmation" in details
     wait_for(lambda: served.thread.agent.datastore.pending is None)
-    assert served.mtu() == 9000
+    assert mtu_of(served) == 9000
     served.gnmi().set(update=[(MTU, b"1700")])
 
 
-def test_the_end_of_the_session_rolls_back_its_confirmed_commit(served: Agent) -> None:
+def test_the_end_of_the_session_rolls_back_its_confirmed_commit(served: ServedNetconf) -> None:
     manager = served.manager()
     manager.edit_config(config(mtu_config(1600)), target="candidate")
     manager.commit(confirmed=True)
-    assert served.mtu() == 1600
+    assert mtu_of(served) == 1600
     manager.session.close()
     wait_for(lambda: served.thread.agent.datastore.pending is None)
-    assert served.mtu() == 9000
+    assert mtu_of(served) == 9000
 
 
-def test_a_persisted_confirmed_commit_is_confirmed_from_another_session(served: Agent) -> None:
+def test_a_persisted_confirmed_commit_is_confirmed_from_another_session(
+    served: ServedNetconf,
+) -> None:
     first = served.manager()
     first.edit_config(config(mtu_config(1600)), target="candidate")
     first.commit(confirmed=True, persist="change-7")
@@ -156,10 +121,10 @@ def test_a_persisted_confirmed_commit_is_confirmed_from_another_session(served: 
         second.commit(persist_id="change-8")
     assert refused.value.tag == "invalid-value"
     second.commit(persist_id="change-7")
-    assert served.thread.agent.datastore.pending is None and served.mtu() == 1600
+    assert served.thread.agent.datastore.pending is None and mtu_of(served) == 1600
 
 
-def test_a_tenant_over_ssh(served: Agent) -> None:
+def test_a_tenant_over_ssh(served: ServedNetconf) -> None:
     manager = served.manager("tenant-a")
     with pytest.raises(ClientRpcError) as refused:
         manager.edit_config(config(mtu_config(1600)), target="running")
