@@ -16,7 +16,6 @@ from tests.netconf.conftest import ServedNetconf
 from tests.netconf.test_writes_harness import NS_PORTS, NS_SLICES, mtu_config
 from tests.northbound.harness import code_of
 
-TIMEOUT = 20
 MTU = "/ports/port[name=tor-tf1/1]/config/mtu"
 
 
