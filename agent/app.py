@@ -14,7 +14,6 @@ import asyncio
 import contextlib
 import logging
 import os
-import secrets
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,7 +71,7 @@ from agent.reload import Reloader, ReloadReport
 from agent.schema.engine import SchemaEngine
 from agent.security.audit import AuditLog
 from agent.security.grpc_auth import AuthInterceptor
-from agent.security.passwords import DEFAULT_SCRYPT, ScryptParams
+from agent.security.passwords import DEFAULT_SCRYPT, ScryptParams, generate_password
 from agent.security.sessions import SessionGuard
 from agent.security.state_files import check_state_files
 from agent.security.throttle import LoginThrottle, ThrottlePolicy
@@ -555,7 +554,7 @@ def bootstrap_admin(
                 usable = password_file
         return Bootstrap(name, created=False, password_file=usable, password_from_env=False)
     from_env = env.get(BOOTSTRAP_PASSWORD_ENV, "")
-    password = from_env or secrets.token_urlsafe(18)
+    password = from_env or generate_password()
     if from_env:
         password_file.unlink(missing_ok=True)  # left from an earlier user database
     else:
@@ -582,7 +581,7 @@ def bootstrap_tenant(users: UserStore, name: str, tenant: str, state_dir: Path) 
                 users.authenticate(name, password_file.read_text(encoding="utf-8").strip())
                 usable = password_file
         return Bootstrap(name, False, usable, False, tenant)
-    password = secrets.token_urlsafe(18)
+    password = generate_password()
     ensure_dir(state_dir)
     atomic_write(password_file, (password + "\n").encode("utf-8"), mode=0o600)
     users.add(name, Role.TENANT, password, tenant)

@@ -122,7 +122,7 @@ def pygnmi_commands(state_dir: Path, port: int, device: str = DEVICE) -> list[st
     cli = shlex.quote(str(Path(sys.executable).with_name("pygnmicli")))
     password = f'"$(cat {shlex.quote(str(state_dir / "bootstrap-admin.password"))})"'
     base = (
-        f"{cli} -t 127.0.0.1:{port} -u admin -p {password} "
+        f"{cli} -t 127.0.0.1:{port} -u admin --pass={password} "
         f"-r {shlex.quote(str(state_dir / 'tls' / 'ca.crt'))}"
     )
     first = f"/ports/port[name={device}/1]"

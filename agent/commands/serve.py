@@ -373,7 +373,7 @@ def banner(
     user, password = _login(agent, bootstrap)
     lines.append(f"  login          {user}")
     lines.append("Try it with pygnmi:")
-    base = [_pygnmicli(), "-t", _client_address(agent), "-u", user, "-p", password]
+    base = [_pygnmicli(), "-t", _client_address(agent), "-u", user, _attached("--pass", password)]
     if tls is None:
         base.append("-i")
     elif tls.ca_cert_pem is not None:
@@ -383,7 +383,7 @@ def banner(
     if port is not None:
         examples += [
             ["-o", "get", "-x", f"/ports/port[name={port}]/state/counters"],
-            ["-o", "set-update", "-x", f"/ports/port[name={port}]/config/mtu", "-f", "MTU"],
+            ["-o", "set-update", "-x", f"/ports/port[name={port}]/config/mtu", "-f", _MTU_FILE],
             ["-o", "get", "-x", f"/ports/port[name={port}]/config/mtu"],
         ]
     for extra in examples:
@@ -391,8 +391,9 @@ def banner(
     for tenant in tenants:
         if tenant.password_file is None:
             continue
-        secret = f'"$(cat {_shown(tenant.password_file)})"'
-        words = [_pygnmicli(), "-t", _client_address(agent), "-u", tenant.name, "-p", secret]
+        secret = _ShellWord(f'"$(cat {_shown(tenant.password_file)})"')
+        words = [_pygnmicli(), "-t", _client_address(agent), "-u", tenant.name]
+        words.append(_attached("--pass", secret))
         words += base[len(words) :]
         lines.append(f"As tenant user {tenant.name} (tenant {tenant.tenant}), only its slices:")
         lines.append("  " + _command([*words, "-o", "get", "-x", "/slices"]))
@@ -421,14 +422,15 @@ def _netconf_lines(agent: Agent) -> list[str]:
     ]
 
 
-def _netconf_commands(agent: Agent, user: str, password: str) -> list[str]:
+def _netconf_commands(agent: Agent, user: str, password: _ShellWord) -> list[str]:
     """netconf-console2 commands that work as printed (nothing when NETCONF is off)."""
     server = agent.netconf
     if server is None:
         return []
     host, port = _netconf_client_address(agent)
     lines = ["Try NETCONF with netconf-console2:"]
-    base = [_netconf_console(), "--host", host, "--port", str(port), "-u", user, "-p", password]
+    base = [_netconf_console(), "--host", host, "--port", str(port), "-u", user]
+    base.append(_attached("--password", password))
     examples = [["--hello"]]
     if qname(NS_BASE, "get-config") in server.operations:
         examples.append(["--get-config"])
@@ -452,28 +454,33 @@ def _netconf_console() -> str:
     return _shown(candidate) if candidate.exists() else "netconf-console2"
 
 
-def _login(agent: Agent, bootstrap: Bootstrap | None) -> tuple[str, str]:
+def _login(agent: Agent, bootstrap: Bootstrap | None) -> tuple[str, _ShellWord]:
     """The user name and a shell word for the password in the printed commands."""
     if bootstrap is not None:
         if bootstrap.password_file is not None:
-            return bootstrap.name, f'"$(cat {_shown(bootstrap.password_file)})"'
+            return bootstrap.name, _ShellWord(f'"$(cat {_shown(bootstrap.password_file)})"')
         if bootstrap.password_from_env:
-            return bootstrap.name, f'"${BOOTSTRAP_PASSWORD_ENV}"'
-        return bootstrap.name, "PASSWORD"
+            return bootstrap.name, _ShellWord(f'"${BOOTSTRAP_PASSWORD_ENV}"')
+        return bootstrap.name, _ShellWord("PASSWORD")
     admins = [u.name for u in agent.users.users() if u.role is Role.ADMIN]
-    return (admins[0] if admins else "USER"), "PASSWORD"
+    return (admins[0] if admins else "USER"), _ShellWord("PASSWORD")
+
+
+class _ShellWord(str):
+    """A word already written for the shell (an expansion), printed as it is."""
+
+
+_MTU_FILE = _ShellWord("<(echo 1500)")
+
+
+def _attached(option: str, value: _ShellWord) -> _ShellWord:
+    """``--option=value``: a value joined to its option, so that one starting with '-'
+    (a generated password may) is never taken for an option by the client's parser."""
+    return _ShellWord(f"{option}={value}")
 
 
 def _command(words: list[str]) -> str:
-    out = []
-    for word in words:
-        if word == "MTU":
-            out.append("<(echo 1500)")
-        elif word.startswith('"$'):
-            out.append(word)
-        else:
-            out.append(shlex.quote(word))
-    return " ".join(out)
+    return " ".join(w if isinstance(w, _ShellWord) else shlex.quote(w) for w in words)
 
 
 def _first_port(running: Running) -> str | None:

@@ -7,6 +7,7 @@ import binascii
 import hashlib
 import hmac
 import os
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -116,3 +117,12 @@ def verify_password(password: str, stored: PasswordHash) -> bool:
     """True if ``password`` matches ``stored``; the comparison runs in constant time."""
     candidate = _derive(password, stored.salt, stored.params, len(stored.digest))
     return hmac.compare_digest(candidate, stored.digest)
+
+
+def generate_password(nbytes: int = 18) -> str:
+    """A random URL-safe password that starts with a letter or digit, so that no client's
+    option parser takes it for an option."""
+    while True:
+        password = secrets.token_urlsafe(nbytes)
+        if password[0].isalnum():
+            return password

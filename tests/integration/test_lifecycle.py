@@ -48,7 +48,7 @@ def test_bootstrap_admin_password_file(pygnmi: PygnmiWorker, tmp_path: Path) -> 
         password_file = state_dir / "bootstrap-admin.password"
         assert stat.S_IMODE(password_file.stat().st_mode) == 0o600
         banner = "".join(agent.stdout)
-        assert f'-p "$(cat {password_file.resolve()})"' in banner  # absolute
+        assert f'--pass="$(cat {password_file.resolve()})"' in banner  # absolute
         pygnmi.connect("boot", agent, "admin", password_file.read_text().strip())
         assert mtu(pygnmi, "boot") == 9000
         pygnmi.call("close", client="boot")

@@ -12,6 +12,7 @@ from agent.commands.serve import banner
 from agent.config import UserSettings
 from agent.schema.engine import SchemaEngine
 from agent.security.errors import AuthenticationError
+from agent.security.passwords import generate_password
 from agent.security.users import Role, UserStore
 from tests.northbound.harness import FAST_SCRYPT, AgentThread, agent_settings
 
@@ -66,7 +67,7 @@ def test_banner_tells_how_to_reach_the_agent(engine: SchemaEngine, tmp_path: Pat
     assert "(TLS)" in text
     assert "tls/ca.crt" in text
     assert "9 devices, 26 ports, 3 slices, 2 tenants" in text
-    assert f'-p "$(cat {tmp_path / "state" / BOOTSTRAP_PASSWORD_FILE})"' in text
+    assert f'--pass="$(cat {tmp_path / "state" / BOOTSTRAP_PASSWORD_FILE})"' in text
     commands = [line.strip() for line in text.splitlines() if "pygnmicli" in line]
     assert any(c.endswith("-o capabilities") for c in commands)
     assert any("/state/counters" in c for c in commands)
@@ -81,4 +82,10 @@ def test_insecure_banner_says_so(engine: SchemaEngine, tmp_path: Path) -> None:
     finally:
         agent.stop()
     assert "INSECURE" in text and " -i " in text
-    assert "-u admin -p PASSWORD" in text
+    assert "-u admin --pass=PASSWORD" in text
+
+
+def test_generated_passwords_never_look_like_an_option() -> None:
+    passwords = [generate_password() for _ in range(2000)]
+    assert all(p[0].isalnum() and len(p) >= 20 for p in passwords)
+    assert len(set(passwords)) == len(passwords)
