@@ -10,6 +10,7 @@ from agent.clock import Clock
 from agent.drivers.attribution import attribute
 from agent.drivers.capabilities import Capabilities
 from agent.drivers.checks import Check, CheckContext
+from agent.drivers.checks.context import CheckScope
 from agent.drivers.config import DeviceConfig
 from agent.drivers.counters import PortCounters, SliceCounters
 from agent.drivers.errors import ApplyFailed, DeviceUnavailable, DriverError, ValidationFailed
@@ -54,7 +55,13 @@ class ChipDriver:
         self._events = EventHub()
         self._lock = threading.RLock()
         self._applied = DeviceIntent.of(config)
-        self._validated: tuple[DeviceIntent, Capabilities, tuple[Op, ...]] | None = None
+        # the last validation that passed: (from, capabilities, ops, result)
+        self._validated: tuple[DeviceIntent, Capabilities, tuple[Op, ...], DeviceIntent] | None = (
+            None
+        )
+        # a configuration the rules passed, and the capabilities they saw: validations
+        # that start from it check only what their ops can make invalid
+        self._valid: tuple[DeviceIntent, Capabilities] | None = None
         self._open = False
         self._closed_reason = "the driver is not open"
         self._degraded: str | None = None  # why the hardware may differ from the intent
@@ -110,18 +117,23 @@ class ChipDriver:
     def validate(self, ops: Sequence[Op]) -> ValidationReport:
         ops = tuple(ops)
         current = self._applied
+        caps = self._backend.capabilities()
+        result = current.with_ops(ops)
+        valid = self._valid
+        known_valid = valid is not None and valid[0] is current and valid[1] is caps
         ctx = CheckContext(
-            caps=self._backend.capabilities(),
+            caps=caps,
             identity=self._config,
             current=current,
             ops=ops,
-            result=current.with_ops(ops),
+            result=result,
+            scope=CheckScope.of(ops, current, result) if known_valid else None,
         )
         findings: list[Problem] = []
         for check in self._checks:
             findings.extend(check(ctx))
         report = ValidationReport.from_findings(self._config.name, attribute(findings, ops))
-        self._validated = (current, ctx.caps, ops) if report.ok else None
+        self._validated = (current, caps, ops, result) if report.ok else None
         return report
 
     def apply(self, ops: Sequence[Op]) -> None:
@@ -130,6 +142,8 @@ class ChipDriver:
             self._require_open()
             if not self._just_validated(ops):
                 self.validate(ops).raise_if_failed()
+            last = self._validated
+            assert last is not None  # the validation just passed
             for index, op in enumerate(ops):
                 try:
                     self._backend.program(op)
@@ -139,7 +153,8 @@ class ChipDriver:
                     if index > 0:
                         self._degrade(str(failed), sticky=False)
                     raise failed from error
-            self._applied = self._applied.with_ops(ops)
+            self._applied = last[3]
+            self._valid = (last[3], last[1])
             if not self._needs_reconcile:
                 self._recover("configuration applied")
 

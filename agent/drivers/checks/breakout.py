@@ -26,7 +26,7 @@ def _lanes_needed(channels: int, channel_bps: int, lane_bps: int) -> int:
 
 def check_breakout_mode(ctx: CheckContext) -> Iterator[Problem]:
     """The cage accepts the breakout mode."""
-    for port in ctx.own_ports:
+    for port in ctx.checked_ports:
         group = ctx.caps.cage(port.index)
         if group is None or port.breakout in group.breakouts:
             continue
@@ -57,7 +57,7 @@ def check_breakout_mode(ctx: CheckContext) -> Iterator[Problem]:
 
 def check_breakout_agreement(ctx: CheckContext) -> Iterator[Problem]:
     """All entries of one cage carry the same breakout."""
-    for index, ports in sorted(ctx.cages.items()):
+    for index, ports in sorted(ctx.checked_cages.items()):
         if len({port.breakout for port in ports}) < 2:
             continue
         listing = ", ".join(f"{p.name} {p.breakout}" for p in ports)
@@ -75,7 +75,7 @@ def check_breakout_agreement(ctx: CheckContext) -> Iterator[Problem]:
 
 def check_breakout_channel(ctx: CheckContext) -> Iterator[Problem]:
     """The channel exists in the cage's breakout mode."""
-    for port in ctx.own_ports:
+    for port in ctx.checked_ports:
         parsed = parse_breakout(port.breakout)
         if parsed is None:
             continue
@@ -111,7 +111,7 @@ def _speed_problem(port: PortConfig, group: CageGroup | None) -> str | None:
 def check_breakout_speed(ctx: CheckContext) -> Iterator[Problem]:
     """A split channel runs the mode's per-channel speed; an unsplit cage fits its lanes."""
     speeds = ctx.caps.speeds_bps
-    for port in ctx.own_ports:
+    for port in ctx.checked_ports:
         if port.speed_bps not in speeds:
             continue  # reported by the speed check
         problem = _speed_problem(port, ctx.caps.cage(port.index))

@@ -10,8 +10,42 @@ from functools import cached_property
 from agent.drivers.capabilities import Capabilities
 from agent.drivers.config import DeviceConfig, PortConfig, SliceConfig
 from agent.drivers.intent import DeviceIntent
-from agent.drivers.ops import Op
+from agent.drivers.ops import DeviceOp, Op, PortOp
 from agent.drivers.problems import Problem
+
+
+@dataclass(frozen=True)
+class CheckScope:
+    """The cages that ``ops`` can make invalid when the configuration they start from is
+    known valid on the same capabilities: the cages of the ports they change (before and
+    after) and of the member ports of the slices they change. A problem that depends only
+    on one port, on one cage, or on one port's slices can appear nowhere else."""
+
+    cages: frozenset[int]
+
+    @classmethod
+    def of(
+        cls, ops: Iterable[Op], current: DeviceIntent, result: DeviceIntent
+    ) -> CheckScope | None:
+        """The scope of ``ops``, or None (everything) when one changes the device itself."""
+        cages: set[int] = set()
+        for op in ops:
+            if isinstance(op, DeviceOp):
+                return None
+            for side in (op.before, op.after):
+                if side is None:
+                    continue
+                if isinstance(op, PortOp):
+                    assert isinstance(side, PortConfig)
+                    cages.add(side.index)
+                    continue
+                assert isinstance(side, SliceConfig)
+                for member in side.members:
+                    for intent in (current, result):
+                        port = intent.ports.get(member.port)
+                        if port is not None:
+                            cages.add(port.index)
+        return cls(frozenset(cages))
 
 
 @dataclass(frozen=True)
@@ -19,7 +53,9 @@ class CheckContext:
     """Input of every check.
 
     ``identity`` is the device the driver was created for; ``result`` is ``current`` with
-    ``ops`` applied.
+    ``ops`` applied. ``scope`` narrows the rules that look at one port or one cage at a
+    time to ``checked_ports`` and ``checked_cages`` (None: every port and cage); rules
+    over the whole device (totals, options, uniqueness) always see all of it.
     """
 
     caps: Capabilities
@@ -27,6 +63,7 @@ class CheckContext:
     current: DeviceIntent
     ops: tuple[Op, ...]
     result: DeviceIntent
+    scope: CheckScope | None = None
 
     @property
     def device(self) -> str:
@@ -42,6 +79,21 @@ class CheckContext:
     def cages(self) -> Mapping[int, tuple[PortConfig, ...]]:
         """Resulting ports grouped by cage index."""
         return group_by_cage(self.own_ports)
+
+    @cached_property
+    def checked_ports(self) -> tuple[PortConfig, ...]:
+        """The device's resulting ports that the scope's per-port rules look at."""
+        if self.scope is None:
+            return self.own_ports
+        cages = self.scope.cages
+        return tuple(port for port in self.own_ports if port.index in cages)
+
+    @cached_property
+    def checked_cages(self) -> Mapping[int, tuple[PortConfig, ...]]:
+        """The resulting cages that the scope's per-cage rules look at."""
+        if self.scope is None:
+            return self.cages
+        return group_by_cage(self.checked_ports)
 
     @cached_property
     def enabled_slices(self) -> tuple[SliceConfig, ...]:

@@ -47,7 +47,7 @@ def check_port_device(ctx: CheckContext) -> Iterator[Problem]:
 def check_port_index(ctx: CheckContext) -> Iterator[Problem]:
     """The cage index exists on the chip."""
     count = ctx.caps.port_count
-    for port in ctx.own_ports:
+    for port in ctx.checked_ports:
         if not 1 <= port.index <= count:
             yield _port(
                 port,
@@ -59,7 +59,7 @@ def check_port_index(ctx: CheckContext) -> Iterator[Problem]:
 
 def check_port_location(ctx: CheckContext) -> Iterator[Problem]:
     """No two ports claim the same cage channel."""
-    for index, ports in ctx.cages.items():
+    for index, ports in ctx.checked_cages.items():
         owners: dict[int, list[str]] = defaultdict(list)
         for port in ports:
             owners[port.channel].append(port.name)
@@ -91,7 +91,7 @@ def check_port_speed(ctx: CheckContext) -> Iterator[Problem]:
     """The speed is one the chip runs, and one its host interface runs when it has a
     probed list of them."""
     speeds = ctx.caps.speeds_bps
-    for port in ctx.own_ports:
+    for port in ctx.checked_ports:
         if port.speed_bps not in speeds:
             yield _port(
                 port,
@@ -114,7 +114,7 @@ def check_port_speed(ctx: CheckContext) -> Iterator[Problem]:
 
 def check_port_fec(ctx: CheckContext) -> Iterator[Problem]:
     """The FEC mode is known and valid for the port's speed on this chip."""
-    for port in ctx.own_ports:
+    for port in ctx.checked_ports:
         if port.fec not in FEC_MODES:
             yield _port(
                 port,
@@ -138,7 +138,7 @@ def check_port_fec(ctx: CheckContext) -> Iterator[Problem]:
 def check_port_mtu(ctx: CheckContext) -> Iterator[Problem]:
     """The MTU is inside the chip's range and its host interface's probed range."""
     low, high = ctx.caps.mtu_min, ctx.caps.mtu_max
-    for port in ctx.own_ports:
+    for port in ctx.checked_ports:
         if not low <= port.mtu <= high:
             yield _port(
                 port,
@@ -161,7 +161,7 @@ def check_port_mtu(ctx: CheckContext) -> Iterator[Problem]:
 def check_port_loopback(ctx: CheckContext) -> Iterator[Problem]:
     """The loopback mode is known, and one the device's ports accept."""
     accepted = ctx.caps.loopback_modes
-    for port in ctx.own_ports:
+    for port in ctx.checked_ports:
         if port.loopback not in LOOPBACK_MODES:
             yield _port(
                 port,
@@ -226,7 +226,7 @@ def check_lag_supported(ctx: CheckContext) -> Iterator[Problem]:
     """Ports join a link aggregation group only where the device aggregates ports."""
     if ctx.caps.lag:
         return
-    for port in ctx.own_ports:
+    for port in ctx.checked_ports:
         if port.lag_group is not None:
             yield _port(
                 port,

@@ -121,7 +121,7 @@ def check_slice_priority(ctx: CheckContext) -> Iterator[Problem]:
 
 def check_slice_guarantees(ctx: CheckContext) -> Iterator[Problem]:
     """Per port, the guaranteed rates of all enabled slices add up to at most its speed."""
-    for port in ctx.own_ports:
+    for port in ctx.checked_ports:
         entries = ctx.guarantees.get(port.name, ())
         total = sum(rate for _, rate in entries)
         if total <= port.speed_bps:

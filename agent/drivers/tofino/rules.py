@@ -13,8 +13,11 @@ LAYOUT_REBUILD = "tofino-layout-rebuild"
 
 def check_layout_rebuild(ctx: CheckContext) -> Iterator[Problem]:
     """Warns which cages get their port layout rebuilt (every channel goes down briefly)."""
-    before = group_by_cage(p for p in ctx.current.ports.values() if p.device == ctx.device)
-    for index, ports in sorted(ctx.cages.items()):
+    cages = ctx.checked_cages
+    before = group_by_cage(
+        p for p in ctx.current.ports.values() if p.device == ctx.device and p.index in cages
+    )
+    for index, ports in sorted(cages.items()):
         old = {port.breakout for port in before.get(index, ())}
         new = {port.breakout for port in ports}
         if len(old) != 1 or len(new) != 1 or old == new:
