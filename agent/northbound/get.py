@@ -40,6 +40,7 @@ from agent.gnmi.pb import gnmi_pb2
 from agent.gnmi.schema_info import SchemaInfo
 from agent.gnmi.timestamps import timestamp_ns
 from agent.gnmi.tree_writer import TreeWriter
+from agent.gnmi.wire import varint
 from agent.mapping.state_tree import Selection
 from agent.northbound.capabilities import allowed_modules
 from agent.northbound.extensions import get_depth
@@ -121,7 +122,7 @@ class GetHandler:
         self._modules = {m.name: m for m in modules}
         self._writer = TreeWriter(schema, view.holds_config_only)
         self._queries: Lru[bytes, GetQuery] = Lru(QUERY_CACHE_SIZE, budget=QUERY_CACHE_BYTES)
-        self._updates: Lru[tuple[bytes, int, Any, int], tuple[Any, list[Any]]] = Lru(
+        self._bodies: Lru[tuple[bytes, int, Any, int], tuple[Any, bytes]] = Lru(
             UPDATE_CACHE_SIZE, budget=UPDATE_CACHE_BYTES
         )
 
@@ -170,66 +171,71 @@ class GetHandler:
         echo, relative_to = _response_prefix(prefix_msg, prefix_path, concrete)
         return GetQuery(key, echo, relative_to, tuple(queries), data_type, encoding, depth, models)
 
-    def respond(self, query: GetQuery, view: View = FULL_VIEW) -> Any:
-        """The GetResponse: one Notification per requested path, in request order, of
-        the data in ``view`` (outside it nothing exists: NOT_FOUND, or no updates).
+    def respond(self, query: GetQuery, view: View = FULL_VIEW) -> bytes:
+        """The serialized GetResponse: one Notification per requested path, in request
+        order, of the data in ``view`` (outside it nothing exists: NOT_FOUND, or no
+        updates).
 
         Reads drivers and encodes; callers run it in a request worker, where it stops at
         a cancellation checkpoint once its request is over."""
         running = self._running.running
-        return gnmi_pb2.GetResponse(
-            notification=[
-                self._notification(query, i, running, view) for i in range(len(query.queries))
-            ]
-        )
+        bodies = []
+        for index in range(len(query.queries)):
+            body = self._body(query, index, running, view)
+            assert body is not None  # only a cached_only look-up comes back empty
+            bodies.append(body)
+        return _response(bodies, timestamp_ns(self._clock))
 
-    def cached_response(self, query: GetQuery, view: View = FULL_VIEW) -> Any | None:
-        """The GetResponse when every path's answer is already encoded for the running
-        version (cheap enough for the event loop); None otherwise."""
+    def cached_response(self, query: GetQuery, view: View = FULL_VIEW) -> bytes | None:
+        """The serialized GetResponse when every path's answer is already encoded for
+        the running version (cheap enough for the event loop); None otherwise."""
         if query.needs_state:
             return None
         running = self._running.running
-        notifications = []
+        bodies = []
         for index in range(len(query.queries)):
-            notification = self._notification(query, index, running, view, cached_only=True)
-            if notification is None:
+            body = self._body(query, index, running, view, cached_only=True)
+            if body is None:
                 return None
-            notifications.append(notification)
-        return gnmi_pb2.GetResponse(notification=notifications)
+            bodies.append(body)
+        return _response(bodies, timestamp_ns(self._clock))
 
-    def _notification(
+    def _body(
         self, query: GetQuery, index: int, running: Any, view: View, *, cached_only: bool = False
-    ) -> Any:
+    ) -> bytes | None:
+        """The serialized Notification of path ``index`` without its timestamp (the
+        answer's time is added by ``_response``); None when ``cached_only`` and it is not
+        encoded yet."""
         q = query.queries[index]
-        notification = gnmi_pb2.Notification(timestamp=timestamp_ns(self._clock))
-        if query.prefix is not None:
-            notification.prefix.CopyFrom(query.prefix)
         if not q.shape.reaches(query.data_type):
-            return notification
+            return self._serialized(query, [])
         if q.needs_state:
             if cached_only:
                 return None
             tree = view.project(self._state.read(running.tree, selection_for(q.path)))
-            notification.update.extend(self._updates_of(query, q, tree))
-            return notification
+            return self._serialized(query, self._updates_of(query, q, tree))
         if query.key is None:
             if cached_only:
                 return None
-            notification.update.extend(self._updates_of(query, q, view.project(running.tree)))
-            return notification
+            return self._serialized(query, self._updates_of(query, q, view.project(running.tree)))
         anchor = self._anchor(running.tree, q)
         key = (query.key, index, getattr(view, "signature", None), id(anchor))
-        known = self._updates.get(key)
+        known = self._bodies.get(key)
         if known is not None and known[0] is anchor:
-            updates = known[1]
-        else:
-            if cached_only:
-                return None
-            updates = self._updates_of(query, q, view.project(running.tree))
-            weight = len(query.key) + _size_of(updates)
-            self._updates.put(key, (anchor, updates), weight=weight)
-        notification.update.extend(updates)
-        return notification
+            return known[1]
+        if cached_only:
+            return None
+        body = self._serialized(query, self._updates_of(query, q, view.project(running.tree)))
+        self._bodies.put(key, (anchor, body), weight=len(query.key) + len(body))
+        return body
+
+    @staticmethod
+    def _serialized(query: GetQuery, updates: list[Any]) -> bytes:
+        notification = gnmi_pb2.Notification(update=updates)
+        if query.prefix is not None:
+            notification.prefix.CopyFrom(query.prefix)
+        body: bytes = notification.SerializeToString()
+        return body
 
     def _anchor(self, tree: dict[str, Any], q: _PathQuery) -> Any:
         """The object at the longest concrete prefix of ``path`` in the running tree.
@@ -300,8 +306,11 @@ class GetHandler:
         return kept if kept else EMPTY
 
 
-def _size_of(updates: list[Any]) -> int:
-    return sum(u.ByteSize() for u in updates)
+def _response(bodies: list[bytes], timestamp: int) -> bytes:
+    """A serialized GetResponse of Notifications ``bodies`` (each without a timestamp),
+    every one stamped ``timestamp`` (Notification field 1; GetResponse field 1)."""
+    stamp = b"\x08" + varint(max(timestamp, 1))
+    return b"".join(b"\x0a" + varint(len(stamp) + len(b)) + stamp + b for b in bodies)
 
 
 def _response_prefix(

@@ -163,6 +163,8 @@ class LoginThrottle:
 
     def refusal(self, peer: str, username: str) -> LoginRefusal | None:
         """Like :meth:`check`, naming the rule that refuses."""
+        if not (self._peers or self._names or self._pairs):
+            return None  # nothing failed lately: as if asked just before a concurrent failure
         now = self._now()
         key = self._key(peer)
         window = self._policy.window_s
@@ -238,6 +240,8 @@ class LoginThrottle:
 
     def succeeded(self, peer: str, username: str) -> None:
         """Records a successful login: clears ``peer``'s failures for ``username``."""
+        if not (self._peers or self._pairs):
+            return  # nothing recorded to clear
         now = self._now()
         key = self._key(peer)
         with self._lock:

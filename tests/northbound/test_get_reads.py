@@ -58,7 +58,7 @@ def handler_and_reads(engine: SchemaEngine, site: dict[str, Any]):
 
 def get(handler: GetHandler, text: str, data_type: int = 0) -> Any:
     request = gnmi_pb2.GetRequest(path=[path(text)], type=data_type)
-    return handler.respond(handler.prepare(request))
+    return gnmi_pb2.GetResponse.FromString(handler.respond(handler.prepare(request)))
 
 
 def test_configuration_reads_no_driver(handler_and_reads) -> None:
