@@ -21,7 +21,7 @@ from typing import Any
 
 from agent.clock import Clock
 from agent.datastore.changes import ChangeFeed, CommitEvent, Listener
-from agent.datastore.diff import Change, diff_trees
+from agent.datastore.diff import Change, diff_trees, trees_differ
 from agent.datastore.edits import Edit, EditKind, gnmi_order
 from agent.datastore.errors import DatastoreError, ErrorKind
 from agent.datastore.hardware import DevicePool, HardwareFailed, HardwareRefused
@@ -477,7 +477,7 @@ class Datastore:
         """A commit while ``prior`` is pending: it stays pending as ``pending`` (None:
         it is confirmed). Without changes only the pending record changes."""
         base = self._running
-        if not diff_trees(base.tree, candidate, self.schema.nav):
+        if not trees_differ(base.tree, candidate, self.schema.nav):
             if pending is None:
                 self._store.clear_pending()
             else:

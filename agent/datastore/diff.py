@@ -35,6 +35,11 @@ def diff_trees(old: Any, new: Any, nav: SchemaNavigator) -> tuple[Change, ...]:
     return tuple(_diff_object(old or {}, new or {}, nav.root, (), nav))
 
 
+def trees_differ(old: Any, new: Any, nav: SchemaNavigator) -> bool:
+    """Whether ``new`` changes anything of ``old`` (stops at the first change found)."""
+    return next(_diff_object(old or {}, new or {}, nav.root, (), nav), None) is not None
+
+
 def _diff_object(
     old: dict[str, Any],
     new: dict[str, Any],

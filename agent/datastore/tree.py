@@ -94,9 +94,11 @@ _UNSURE: Final = object()
 class TreeOps:
     """Reads and edits trees of one schema."""
 
-    def __init__(self, nav: SchemaNavigator) -> None:
+    def __init__(self, nav: SchemaNavigator, index: KeyIndex | None = None) -> None:
+        """``index``: a key index to share (e.g. the datastore's, which knows the lists
+        of every running tree); a new one otherwise."""
         self.nav = nav
-        self.index = KeyIndex()
+        self.index = index if index is not None else KeyIndex()
 
     # --- reading --------------------------------------------------------------------
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from agent.datastore.diff import diff_trees
+from agent.datastore.diff import trees_differ
 from agent.datastore.tree import Tree
 from agent.schema.nav import SchemaNavigator
 from agent.service.views import RunningSource
@@ -39,6 +39,7 @@ class Candidate:
         self._nav = nav
         self._state = CandidateState()
         self.mutex = asyncio.Lock()
+        self._compared: tuple[Tree, Tree, bool] | None = None  # (running, tree, differ)
 
     @property
     def tree(self) -> Tree:
@@ -81,5 +82,14 @@ class Candidate:
             self._state = CandidateState()
 
     def _differs(self, tree: Tree) -> bool:
+        """Whether ``tree`` holds a change running does not (trees are immutable: the
+        answer for the last pair compared is kept)."""
         running = self._datastore.running.tree
-        return tree is not running and bool(diff_trees(running, tree, self._nav))
+        if tree is running:
+            return False
+        last = self._compared
+        if last is not None and last[0] is running and last[1] is tree:
+            return last[2]
+        differ = trees_differ(running, tree, self._nav)
+        self._compared = (running, tree, differ)
+        return differ

@@ -98,7 +98,10 @@ class NetconfWrites:
         self._env = env
         self._core = env.core
         self._codec = codec
-        self._ops = TreeOps(env.core.datastore.schema.nav)  # the candidate's, off the writer lock
+        # the candidate's, off the writer lock; its key index is the datastore's, which
+        # knows where the entries of every running tree's lists are
+        datastore = env.core.datastore
+        self._ops = TreeOps(datastore.schema.nav, datastore.ops.index)
         self.confirmed = ConfirmedCommits()
         self.commits = CommitOperations(env, codec, self.confirmed)
         self.locks = LockOperations(env, self.confirmed)
