@@ -245,7 +245,7 @@ class GetHandler:
         the encoded answer is kept by both and outlives commits elsewhere in the site: a
         tenant's Get of its slice stays cached while another tenant commits."""
         if q.shape.concrete:  # the common case: the path itself
-            found = self._view.lookup(tree, q.path)
+            found = self._view.lookup(tree, q.path, q.shape)
             return found[0][1] if found else None
         elems = q.path.elems
         end = next(
@@ -262,7 +262,7 @@ class GetHandler:
         return found[0][1] if found else None
 
     def _updates_of(self, query: GetQuery, q: _PathQuery, tree: dict[str, Any]) -> list[Any]:
-        matches = self._view.lookup(tree, q.path)
+        matches = self._view.lookup(tree, q.path, q.shape)
         if not matches and q.shape.concrete:
             raise GnmiError.not_found(f"{path_text(q.path)}: no data")
         origin = q.message.origin if query.prefix is None or not query.prefix.origin else ""

@@ -194,9 +194,13 @@ class DataView:
 
     # --- lookup ---------------------------------------------------------------------
 
-    def lookup(self, tree: dict[str, Any], path: DataPath) -> list[tuple[DataPath, Any]]:
-        """Every (concrete path, value) that ``path`` names in ``tree``."""
-        shape = self.shape(path)
+    def lookup(
+        self, tree: dict[str, Any], path: DataPath, shape: Shape | None = None
+    ) -> list[tuple[DataPath, Any]]:
+        """Every (concrete path, value) that ``path`` names in ``tree`` (``shape``: the
+        path's, when the caller has it already)."""
+        if shape is None:
+            shape = self.shape(path)
         if not shape.concrete:
             try:
                 return self._ops.select(tree, path)

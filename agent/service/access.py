@@ -30,6 +30,9 @@ from agent.service.views import FULL_VIEW, TenantView, View, ViewSource
 KeysOf = Callable[[DataPath], tuple[str, ...] | None]
 
 
+_PRINCIPALS_KEPT = 1024  # principals kept for the users seen last
+
+
 class Access:
     """What one principal may see and change: a view narrowed by the policy."""
 
@@ -110,16 +113,25 @@ class AccessSource:
         self._views = views
         self._policies = policies
         self._keys_of = keys_of
+        self._principals: dict[User, Principal] = {}  # users are immutable values
 
     def of(self, user: User) -> Access:
         """``user``'s access now."""
-        principal = Principal.of(user)
+        principal = self._principal(user)
         return Access(self._views.of(principal.tenant), self._policies(), principal, self._keys_of)
 
     def over(self, user: User, tree: Tree) -> Access:
         """``user``'s access over the configuration ``tree`` (telemetry re-derives it at
         every commit)."""
-        principal = Principal.of(user)
+        principal = self._principal(user)
         tenant = principal.tenant
         view: View = FULL_VIEW if tenant is None else TenantView.of(tenant, tree)
         return Access(view, self._policies(), principal, self._keys_of)
+
+    def _principal(self, user: User) -> Principal:
+        found = self._principals.get(user)
+        if found is None:
+            if len(self._principals) >= _PRINCIPALS_KEPT:
+                self._principals.clear()
+            found = self._principals[user] = Principal.of(user)
+        return found
