@@ -17,10 +17,11 @@ from typing import Any
 
 from yangson.datatype import LeafrefType
 
-from agent.datastore.diff import Change
+from agent.datastore.diff import Change, ChangeKind
 from agent.datastore.model_registry import top_lists
 from agent.datastore.tree import KeyIndex, Tree, entry_keys, key_text
 from agent.schema.engine import SchemaEngine
+from agent.schema.free_leaves import FreeLeaves
 from agent.schema.nav import NodeInfo, NodeKind
 from agent.schema.refusal import Refusal
 
@@ -55,6 +56,7 @@ class ScopedValidator:
         candidates, which knows where their edited entries sit)."""
         self._engine = engine
         self._index = index or KeyIndex()
+        self._free = FreeLeaves(engine.nav.root.node)
         self.sites = tuple(ListSite(m, n, info) for m, n, info in top_lists(engine.nav))
         by_path = {"/" + "/".join(site.names): site for site in self.sites}
         self.references = tuple(self._find_references(by_path))
@@ -67,6 +69,9 @@ class ScopedValidator:
     ) -> tuple[Refusal, ...]:
         """Every schema refusal of ``candidate``, given its changes against ``base``, a
         valid tree."""
+        changes = tuple(changes)
+        if self._only_free_values(base, changes):
+            return ()
         touched: dict[ListSite, set[Keys]] = {}
         for change in changes:
             found = self._locate(change)
@@ -77,6 +82,36 @@ class ScopedValidator:
         return self._engine.refusals(self._reduced(candidate, chosen))
 
     # --- scope --------------------------------------------------------------------------
+
+    def _only_free_values(self, base: Tree, changes: tuple[Change, ...]) -> bool:
+        """Whether every change gives a free leaf (see FreeLeaves) that ``base`` holds
+        inside an entry of a top-level list a new value of its type: then the candidate
+        is as valid as ``base``."""
+        if not changes:
+            return False
+        find = self._finder(base)
+        nav = self._engine.nav
+        for change in changes:
+            if change.kind is not ChangeKind.UPDATE:
+                return False
+            located = self._locate(change)
+            if located is None:
+                return False
+            site, keys = located
+            node = find(site, keys)
+            info: NodeInfo | None = site.info
+            for elem in change.path.elems[len(site.names) :]:
+                if elem.keys or info is None or not isinstance(node, dict):
+                    return False
+                info = nav.child(info, elem.name, elem.module)
+                if info is None or info.member not in node:
+                    return False
+                node = node[info.member]
+            if info is None or not self._free.is_free(info):
+                return False
+            if not self._free.value_ok(info, change.value):
+                return False
+        return True
 
     def _locate(self, change: Change) -> tuple[ListSite, Keys] | None:
         elems = change.path.elems

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -76,3 +77,60 @@ def test_scoped_equals_full_validation(engine: SchemaEngine, edits: list[Any]) -
     assert sorted({r.rule for r in scoped}) == sorted({r.rule for r in full})
     # the same problems, modulo which entry of a colliding pair is named
     assert len(scoped) == len(full)
+
+
+def _one_change(engine: SchemaEngine, path: str, value: Any) -> tuple[Any, Any]:
+    candidate = TreeOps(engine.nav).update(SITE, DataPath.parse(path), value)
+    return candidate, diff_trees(SITE, candidate, engine.nav)
+
+
+def test_new_values_of_free_leaves_are_checked_without_building_a_tree(
+    engine: SchemaEngine, monkeypatch: Any
+) -> None:
+    validator = ScopedValidator(engine)
+    port = PORTS[0]
+    edits = [  # leaves the site holds, given new values
+        (f"/ports/port[name={port}]/config/mtu", 1600),
+        (f"/ports/port[name={port}]/config/fec", "none"),
+        (f"/ports/port[name={PORTS[1]}]/config/mtu", 9216),
+    ]
+    candidate = SITE
+    ops = TreeOps(engine.nav)
+    for path, value in edits:
+        candidate = ops.update(candidate, DataPath.parse(path), value)
+    changes = diff_trees(SITE, candidate, engine.nav)
+    assert len(changes) == 3
+    assert engine.refusals(candidate) == ()
+    # a free leaf the site does not hold yet: it appears, so the tree is checked
+    added, added_changes = _one_change(engine, f"/ports/port[name={port}]/config/enabled", False)
+
+    def no_tree(*_: Any, **__: Any) -> Any:
+        raise AssertionError("validated as a tree")
+
+    monkeypatch.setattr(engine, "refusals", no_tree)
+    assert validator.refusals(SITE, candidate, changes) == ()
+    with pytest.raises(AssertionError, match="validated as a tree"):
+        validator.refusals(SITE, added, added_changes)
+
+
+def test_values_outside_the_type_and_constrained_leaves_get_the_full_check(
+    engine: SchemaEngine,
+) -> None:
+    validator = ScopedValidator(engine)
+    port = PORTS[0]
+    cases = [
+        (f"/ports/port[name={port}]/config/mtu", 70000),  # outside uint16
+        (f"/ports/port[name={port}]/config/mtu", "9000"),  # not canonical JSON
+        (f"/ports/port[name={port}]/config/speed", "no-such-speed"),
+        (f"/ports/port[name={port}]/config/index", 1),  # in a unique statement
+        ("/slices/slice[name=embb]/config/max-rate-bps", "1"),  # has a must
+        ("/slices/slice[name=embb]/config/min-rate-bps", "1000000000000"),  # a must names it
+    ]
+    for path, value in cases:
+        candidate, changes = _one_change(engine, path, value)
+        scoped = validator.refusals(SITE, candidate, changes)
+        full = engine.refusals(candidate)
+        assert [r.rule for r in scoped] == [r.rule for r in full], path
+        assert [r.message for r in scoped] == [r.message for r in full], path
+    bad, changes = _one_change(engine, f"/ports/port[name={port}]/config/mtu", 70000)
+    assert validator.refusals(SITE, bad, changes), "an MTU outside uint16 passed"

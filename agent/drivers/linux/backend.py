@@ -7,18 +7,20 @@ leaves the kernel as it was. A slice member becomes a child macvlan on the membe
 netdev with an HTB qdisc at the slice's rates. Link state comes from an RTNLGRP_LINK
 monitor that keeps the probed facts current and raises link events.
 
+Ops run on the calling thread: link requests through our own codec (``link_sockets``),
+only traffic control hops to the device's NetlinkLoop (pyroute2).
+
 Each op is atomic: the steps of one op that were done are reverted when a later step
 fails, before the failure is raised.
 """
 
 from __future__ import annotations
 
-import concurrent.futures
 import contextlib
 import dataclasses
 import logging
 import platform
-from collections.abc import Awaitable, Callable, Collection, Coroutine, Iterator, Mapping
+from collections.abc import Callable, Collection, Coroutine, Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
@@ -41,17 +43,20 @@ from agent.drivers.linux.loop import LoopStopped, NetlinkLoop
 from agent.drivers.linux.netdevs import NetdevTable
 from agent.drivers.linux.netlink import Netlink
 from agent.drivers.linux.netns import netns_path
+from agent.drivers.linux.rtnl import KernelRefused, MalformedMessage
 from agent.drivers.linux.stats import port_counters, slice_counters
+from agent.drivers.linux.watcher import LinkWatcher
 from agent.drivers.ops import DeviceOp, Op, PortOp
 from agent.drivers.state import DeviceState, DownReason, OperStatus, PortState, SliceState
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-Undo = Callable[[], Awaitable[None]]
+Undo = Callable[[], object]
 
 DEFAULT_TIMEOUT_S = 10.0
 _FEW_LINKS = 16
+_KERNEL_ERRORS = (NetlinkError, OSError, MalformedMessage)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,9 +102,10 @@ class LinuxBackend:
         self._owner: dict[str, str] = {}  # netdev -> the port that holds it now
         self._slices: dict[str, SliceConfig] = {}
         self._device: DeviceConfig | None = config
-        self._watch: concurrent.futures.Future[None] | None = None
         self._opened_ns = clock.now_ns()
         self._kernel = platform.release()
+        self._watcher: LinkWatcher | None = None
+        self._capabilities: tuple[tuple[int, tuple[str, ...]], Capabilities] | None = None
 
     # ------------------------------------------------------------------ identity
 
@@ -133,8 +139,14 @@ class LinuxBackend:
         """The chip profile until open; then narrowed by what the kernel reports."""
         if self._netlink is None:
             return replace(self._profile, sdk_version=self.sdk_version())
-        used = [p.interface_name for p in self._ports.values() if p.interface_name]
-        return probed_capabilities(self._profile, self._netdevs.facts, used, self.sdk_version())
+        used = tuple(p.interface_name for p in self._ports.values() if p.interface_name)
+        key = (self._netdevs.generation, used)
+        known = self._capabilities
+        if known is not None and known[0] == key:
+            return known[1]  # the same object while nothing it depends on changed
+        caps = probed_capabilities(self._profile, self._netdevs.facts, used, self.sdk_version())
+        self._capabilities = (key, caps)
+        return caps
 
     def add_event_listener(self, listener: EventListener) -> Callable[[], None]:
         return self._events.add_listener(listener)
@@ -147,28 +159,29 @@ class LinuxBackend:
         if self._address_error is not None:
             raise DeviceUnavailable(self._identity.name, self._address_error)
         loop = NetlinkLoop(f"netlink-{self._identity.name}")
-        netlink = Netlink(self._netns)
+        netlink = Netlink(self._netns, self._timeout_s)
         try:
-            loop.run(self._start(netlink), self._timeout_s)
-            self._watch = loop.spawn(self._netdevs.watch(netlink))
-        except (OSError, TimeoutError, NetlinkError) as error:
+            netlink.open()
+            loop.run(netlink.open_tc(), self._timeout_s)
+            self._netdevs.load(netlink)
+        except (*_KERNEL_ERRORS, TimeoutError) as error:
             loop.stop()
+            netlink.close()
             reason = f"cannot open {self.place}: {error}"
             raise DeviceUnavailable(self._identity.name, reason) from None
+        self._watcher = LinkWatcher(
+            f"links-{self._identity.name}",
+            netlink.monitor.fileno(),
+            lambda: self._netdevs.drain(netlink),
+        )
         self._loop, self._netlink = loop, netlink
         self._opened_ns = self._clock.now_ns()
 
-    async def _start(self, netlink: Netlink) -> None:
-        await netlink.open()
-        try:
-            await self._netdevs.load(netlink)
-        except BaseException:
-            netlink.close()
-            raise
-
     def close(self) -> None:
-        loop, netlink = self._loop, self._netlink
-        self._loop = self._netlink = None
+        loop, netlink, watcher = self._loop, self._netlink, self._watcher
+        self._loop = self._netlink = self._watcher = None
+        if watcher is not None:
+            watcher.stop()
         if loop is not None:
             loop.stop()
         if netlink is not None:
@@ -181,51 +194,52 @@ class LinuxBackend:
         if op.before is None and op.after is None:
             return
         try:
-            self._run(self._program(op))
-        except (NetlinkError, OSError) as error:
+            with self._netdevs.current(self._open_netlink()):
+                self._program(op)
+        except _KERNEL_ERRORS as error:
             raise HardwareFault(self._identity.name, f"{op.describe()}: {_reason(error)}") from None
 
-    async def _program(self, op: Op) -> None:
+    def _program(self, op: Op) -> None:
         if isinstance(op, DeviceOp):
-            await self._program_device(op.after)
+            self._program_device(op.after)
         elif isinstance(op, PortOp):
-            await self._program_port(op.name, op.after)
+            self._program_port(op.name, op.after)
         else:
-            await self._program_slice(op.name, op.after)
+            self._program_slice(op.name, op.after)
 
-    async def _program_device(self, after: DeviceConfig | None) -> None:
+    def _program_device(self, after: DeviceConfig | None) -> None:
         before = self._device
         self._device = after
         try:
             for name, port in sorted(self._ports.items()):
                 facts = self._require(name, port)
-                await self._set_admin(facts.link, self._admin(port))
+                self._set_admin(facts.link, self._admin(port))
             for slice_ in self._slices.values():
-                await self._set_children_state(slice_)
+                self._set_children_state(slice_)
         except BaseException:
             self._device = before
-            with contextlib.suppress(NetlinkError, OSError, HardwareFault):
+            with contextlib.suppress(*_KERNEL_ERRORS, HardwareFault):
                 for name, port in sorted(self._ports.items()):
-                    await self._set_admin(self._require(name, port).link, self._admin(port))
+                    self._set_admin(self._require(name, port).link, self._admin(port))
             raise
 
-    async def _program_port(self, name: str, after: PortConfig | None) -> None:
+    def _program_port(self, name: str, after: PortConfig | None) -> None:
         current = self._ports.get(name)
         if after is None:
-            await self._release(name)
+            self._release(name)
             return
         moved = current is not None and current.interface_name != after.interface_name
         if moved:
-            await self._release(name)
+            self._release(name)
         try:
-            await self._take(name, after)
+            self._take(name, after)
         except BaseException:
             if moved and current is not None:
-                with contextlib.suppress(NetlinkError, OSError, HardwareFault):
-                    await self._take(name, current)
+                with contextlib.suppress(*_KERNEL_ERRORS, HardwareFault):
+                    self._take(name, current)
             raise
 
-    async def _take(self, name: str, port: PortConfig) -> None:
+    def _take(self, name: str, port: PortConfig) -> None:
         """Programs ``port`` onto its netdev (recording, the first time one of our ports
         takes the netdev, what it ran before)."""
         facts = self._require(name, port)
@@ -237,15 +251,15 @@ class LinuxBackend:
         self._owner[ifname] = name
         undo: list[Undo] = []
         try:
-            await self._configure(facts, port, undo)
+            self._configure(facts, port, undo)
         except BaseException:
-            await _revert(undo)
+            _revert(undo)
             if owner is None:
                 del self._owner[ifname]
                 del self._found[ifname]
             else:
                 self._owner[ifname] = owner
-            await self._netdevs.refresh(self._open_netlink(), facts.link.index, full=True)
+            self._netdevs.refresh(self._open_netlink(), facts.link.index, full=True)
             raise
         self._ports[name] = port
         link = facts.link
@@ -255,46 +269,46 @@ class LinuxBackend:
                 dataclasses.replace(facts, link=dataclasses.replace(link, mtu=port.mtu))
             )
         else:
-            await self._netdevs.refresh(self._open_netlink(), link.index, full=True)
+            self._netdevs.refresh(self._open_netlink(), link.index, full=True)
         if taken:
-            await self._attach_children(name)
+            self._attach_children(name)
         else:
-            await self._follow_mtu(name, port.mtu)
+            self._follow_mtu(name, port.mtu)
 
-    async def _follow_mtu(self, port: str, mtu: int) -> None:
+    def _follow_mtu(self, port: str, mtu: int) -> None:
         """Children run their port's MTU (the kernel lowers them with it, never raises)."""
         netlink = self._open_netlink()
         for slice_ in self._slices.values():
             facts = self._netdevs.facts.get(child_name(slice_.name, port))
             if facts is not None and facts.link.mtu != mtu:
-                await netlink.set_link(facts.link.index, mtu=mtu)
+                netlink.requests.set_link(facts.link.index, mtu=mtu)
                 self._netdevs.learn(
                     dataclasses.replace(facts, link=dataclasses.replace(facts.link, mtu=mtu))
                 )
 
-    async def _attach_children(self, port: str) -> None:
+    def _attach_children(self, port: str) -> None:
         """Builds the children that slices already hold for ``port`` (inert until now)."""
         built = False
         for slice_ in list(self._slices.values()):
             for member in slice_.members:
                 child = child_name(slice_.name, port)
                 if member.port == port and child not in self._netdevs.facts:
-                    await self._build_child(slice_.name, slice_, child, member)
+                    self._build_child(slice_.name, slice_, child, member)
                     built = True
         if built:
-            await self._netdevs.refresh_all(self._open_netlink())
+            self._netdevs.refresh_all(self._open_netlink())
 
-    async def _detach_children(self, port: str) -> None:
+    def _detach_children(self, port: str) -> None:
         """Deletes the children of ``port`` (their slices keep the member, inert)."""
         netlink = self._open_netlink()
         for slice_ in self._slices.values():
             facts = self._netdevs.facts.get(child_name(slice_.name, port))
             if facts is not None and port in slice_.member_ports:
-                with contextlib.suppress(NetlinkError):
-                    await netlink.delete_link(facts.link.index)
+                with contextlib.suppress(*_KERNEL_ERRORS):
+                    netlink.requests.delete_link(facts.link.index)
                 self._netdevs.forget(facts.link.index)
 
-    async def _configure(self, facts: NetdevFacts, port: PortConfig, undo: list[Undo]) -> None:
+    def _configure(self, facts: NetdevFacts, port: PortConfig, undo: list[Undo]) -> None:
         netlink, link = self._open_netlink(), facts.link
         sock = netlink.ethtool
         assert sock is not None
@@ -313,24 +327,23 @@ class LinuxBackend:
             after = dataclasses.replace(sriov, num_vfs=port.num_vfs)
             undo.append(_later(sysfs.write_numvfs, after, sriov.num_vfs))
         if link.mtu != port.mtu:
-            await netlink.set_link(link.index, mtu=port.mtu)
-            undo.append(lambda: netlink.set_link(link.index, mtu=link.mtu))
-        await self._set_admin(link, self._admin(port), undo)
+            netlink.requests.set_link(link.index, mtu=port.mtu)
+            undo.append(lambda: netlink.requests.set_link(link.index, mtu=link.mtu))
+        self._set_admin(link, self._admin(port), undo)
 
-    async def _set_admin(self, link: Link, up: bool, undo: list[Undo] | None = None) -> None:
+    def _set_admin(self, link: Link, up: bool, undo: list[Undo] | None = None) -> None:
         if link.admin_up == up:
             return
         netlink = self._open_netlink()
-        await netlink.set_link(link.index, state="up" if up else "down")
+        netlink.requests.set_link(link.index, up=up)
         if undo is not None:
-            state = "up" if link.admin_up else "down"
-            undo.append(lambda: netlink.set_link(link.index, state=state))
+            undo.append(lambda: netlink.requests.set_link(link.index, up=link.admin_up))
 
-    async def _release(self, name: str) -> None:
+    def _release(self, name: str) -> None:
         """Stops managing a port: its slices' children on it go, and its netdev gets back
         what it ran before (unless another port has taken it over meanwhile)."""
         if name in self._ports:
-            await self._detach_children(name)
+            self._detach_children(name)
         port = self._ports.pop(name, None)
         ifname = port.interface_name if port is not None else None
         if ifname is None or self._owner.get(ifname) != name:
@@ -345,11 +358,11 @@ class LinuxBackend:
         if sriov is not None and found.num_vfs is not None and sriov.num_vfs != found.num_vfs:
             sysfs.write_numvfs(sriov, found.num_vfs)
         if link.mtu != found.mtu:
-            await netlink.set_link(link.index, mtu=found.mtu)
-        await self._set_admin(link, found.admin_up)
-        await self._netdevs.refresh(self._open_netlink(), link.index, full=True)
+            netlink.requests.set_link(link.index, mtu=found.mtu)
+        self._set_admin(link, found.admin_up)
+        self._netdevs.refresh(self._open_netlink(), link.index, full=True)
 
-    async def _program_slice(self, name: str, after: SliceConfig | None) -> None:
+    def _program_slice(self, name: str, after: SliceConfig | None) -> None:
         before = self._slices.get(name)
         wanted = {child_name(name, m.port): m for m in after.members} if after else {}
         stale = [
@@ -360,31 +373,29 @@ class LinuxBackend:
         created: list[int] = []
         try:
             for child, member in sorted(wanted.items()):
-                created.extend(await self._build_child(name, after, child, member))
+                created.extend(self._build_child(name, after, child, member))
         except BaseException:
             netlink = self._open_netlink()
             for index in created:
-                with contextlib.suppress(NetlinkError):
-                    await netlink.delete_link(index)
+                with contextlib.suppress(*_KERNEL_ERRORS):
+                    netlink.requests.delete_link(index)
             if before is not None:
-                with contextlib.suppress(NetlinkError, OSError, HardwareFault):
-                    await self._program_slice(name, before)
-            await self._netdevs.refresh_all(self._open_netlink())
+                with contextlib.suppress(*_KERNEL_ERRORS, HardwareFault):
+                    self._program_slice(name, before)
+            self._netdevs.refresh_all(self._open_netlink())
             raise
         for child in stale:
             facts = self._netdevs.facts.get(child)
             if facts is not None:
-                with contextlib.suppress(NetlinkError):
-                    await self._open_netlink().delete_link(facts.link.index)
+                with contextlib.suppress(*_KERNEL_ERRORS):
+                    self._open_netlink().requests.delete_link(facts.link.index)
         if after is None:
             self._slices.pop(name, None)
         else:
             self._slices[name] = after
-        await self._netdevs.refresh_all(self._open_netlink())
+        self._netdevs.refresh_all(self._open_netlink())
 
-    async def _build_child(
-        self, slice_name: str, slice_: Any, child: str, member: Any
-    ) -> list[int]:
+    def _build_child(self, slice_name: str, slice_: Any, child: str, member: Any) -> list[int]:
         """Creates (or reshapes) one child netdev; the indexes it created. A member whose
         port is not programmed (yet: an undo may restore the slice before the port) stays
         inert until the port is."""
@@ -397,25 +408,25 @@ class LinuxBackend:
         existing = self._netdevs.facts.get(child)
         created: list[int] = []
         if existing is not None and existing.link.lower != lower.index:
-            await netlink.delete_link(existing.link.index)
+            netlink.requests.delete_link(existing.link.index)
             existing = None
         if existing is None:
-            index = await netlink.add_macvlan(child, lower.index, CHILD_TX_QUEUE_LEN)
+            index = netlink.requests.add_macvlan(child, lower.index, CHILD_TX_QUEUE_LEN)
             created.append(index)
         else:
             index = existing.link.index
         peak, guaranteed = rates(slice_, member, port.speed_bps)
-        await netlink.shape(index, peak, guaranteed)
+        self._run(netlink.shape(index, peak, guaranteed))
         up = slice_.enabled and self._device_enabled
-        await netlink.set_link(index, mtu=port.mtu, state="up" if up else "down")
+        netlink.requests.set_link(index, mtu=port.mtu, up=up)
         return created
 
-    async def _set_children_state(self, slice_: SliceConfig) -> None:
+    def _set_children_state(self, slice_: SliceConfig) -> None:
         up = slice_.enabled and self._device_enabled
         for member in slice_.members:
             facts = self._netdevs.facts.get(child_name(slice_.name, member.port))
             if facts is not None and facts.link.admin_up != up:
-                await self._open_netlink().set_link(facts.link.index, state="up" if up else "down")
+                self._open_netlink().requests.set_link(facts.link.index, up=up)
 
     # ---------------------------------------------------------------------- reads
 
@@ -492,7 +503,7 @@ class LinuxBackend:
         if not selected:
             return {}
         wanted = [port.interface_name or "" for _, port in selected]
-        links = self._run(self._fresh_links(wanted))
+        links = self._fresh_links(wanted)
         now = self._clock.now_ns()
         return {
             name: port_counters(link.stats, now)
@@ -500,16 +511,16 @@ class LinuxBackend:
             if (link := links.get(port.interface_name or "")) is not None and link.stats
         }
 
-    async def _fresh_links(self, names: list[str]) -> Mapping[str, Link]:
+    def _fresh_links(self, names: list[str]) -> Mapping[str, Link]:
         """The current links of ``names``: asked one by one when they are few, else one dump
         (parsing a dump of a namespace with many netdevs costs more than a few requests)."""
         netlink = self._open_netlink()
         if len(names) > _FEW_LINKS:
-            return await netlink.links()
+            return netlink.requests.links()
         out: dict[str, Link] = {}
         for name in names:
             known = self._netdevs.facts.get(name)
-            link = await netlink.link(known.link.index) if known is not None else None
+            link = netlink.requests.link(known.link.index) if known is not None else None
             if link is not None and link.name == name:
                 out[name] = link
         return out
@@ -520,21 +531,16 @@ class LinuxBackend:
         chosen = [slices[n] for n in _pick(names, slices)]
         if not chosen:
             return {}
-        return self._run(self._slice_counters(chosen))
-
-    async def _slice_counters(self, chosen: list[SliceConfig]) -> dict[str, SliceCounters]:
-        netlink = self._open_netlink()
-        links = await self._fresh_links(
-            [child_name(s.name, m.port) for s in chosen for m in s.members]
-        )
+        links = self._fresh_links([child_name(s.name, m.port) for s in chosen for m in s.members])
+        drops = self._run(self._open_netlink().qdisc_drops([link.index for link in links.values()]))
         now = self._clock.now_ns()
         out: dict[str, SliceCounters] = {}
         for slice_ in chosen:
-            children = []
-            for member in slice_.members:
-                link = links.get(child_name(slice_.name, member.port))
-                if link is not None:
-                    children.append((link, await netlink.qdisc_drops(link.index)))
+            children = [
+                (link, drops.get(link.index))
+                for member in slice_.members
+                if (link := links.get(child_name(slice_.name, member.port))) is not None
+            ]
             out[slice_.name] = slice_counters(children, now)
         return out
 
@@ -637,21 +643,20 @@ def _pick(names: Collection[str] | None, table: Mapping[str, object]) -> list[st
 
 
 def _later(function: Callable[..., None], *args: Any) -> Undo:
-    async def call() -> None:
-        function(*args)
-
-    return call
+    return lambda: function(*args)
 
 
-async def _revert(undo: list[Undo]) -> None:
+def _revert(undo: list[Undo]) -> None:
     for step in reversed(undo):
         try:
-            await step()
-        except (NetlinkError, OSError) as error:
+            step()
+        except _KERNEL_ERRORS as error:
             log.warning("reverting a step failed: %s", error)
 
 
 def _reason(error: BaseException) -> str:
+    if isinstance(error, KernelRefused):
+        return f"the kernel refused: {error.strerror}"
     if isinstance(error, NetlinkError):
         return f"the kernel refused: {error.args[1] if len(error.args) > 1 else error}"
     return str(error)

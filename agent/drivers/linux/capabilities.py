@@ -48,6 +48,18 @@ def netdev_limits(facts: NetdevFacts) -> NetdevLimits:
     )
 
 
+def limits_key(facts: NetdevFacts) -> tuple[object, ...]:
+    """What of a netdev's facts its limits (and so the device's capabilities) depend on."""
+    sriov = facts.sriov
+    return (
+        facts.link.kind,
+        facts.mtu_range or facts.link.mtu,
+        facts.modes,
+        facts.fec is not None,
+        sriov.total_vfs if sriov is not None else None,
+    )
+
+
 def probed_capabilities(
     profile: Capabilities,
     facts: Mapping[str, NetdevFacts],

@@ -1,9 +1,9 @@
 """A private asyncio loop on its own thread, where one device's netlink sockets live.
 
-pyroute2's AsyncIPRoute needs a running loop, and its synchronous wrapper cannot run
-inside one (the agent's own loop serves gRPC). Drivers are called synchronously from
-worker threads, so each linux device keeps a loop of its own: ``run`` hands a coroutine
-to it and waits for the result.
+pyroute2's AsyncIPRoute (traffic control) needs a running loop, and its synchronous
+wrapper cannot run inside one (the agent's own loop serves gRPC). Drivers are called
+synchronously from worker threads, so each linux device keeps a loop of its own: ``run``
+hands a coroutine to it and waits for the result.
 """
 
 from __future__ import annotations

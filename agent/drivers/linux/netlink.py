@@ -1,21 +1,22 @@
-"""Netlink I/O for one network namespace, on pyroute2's AsyncIPRoute.
+"""Netlink I/O for one network namespace.
 
-Every coroutine here runs on the device's NetlinkLoop. Sockets are opened inside the
-namespace by ``netns.open_socket`` (no fork); ethtool ioctls go through a datagram
-socket opened the same way.
+Links (the hot path: reads, MTU and admin state, macvlan children) go through our own
+codec on plain sockets; traffic control (HTB, qdisc statistics), rare, through pyroute2's
+AsyncIPRoute, whose coroutines run on the device's NetlinkLoop. Sockets are opened
+inside the namespace by ``netns.open_socket`` (no fork); ethtool ioctls go through a
+datagram socket opened the same way.
 """
 
 from __future__ import annotations
 
+import errno
 import socket
-from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 from pyroute2 import AsyncIPRoute
 from pyroute2.netlink.exceptions import NetlinkError
-from pyroute2.netlink.rtnl import RTMGRP_LINK
 
-from agent.drivers.linux.links import Link
+from agent.drivers.linux.link_sockets import LinkMonitor, LinkRequests
 from agent.drivers.linux.netns import open_socket
 
 HTB_ROOT = 0x10000  # 1:
@@ -25,80 +26,56 @@ _HTB_DEFAULT = 0x10
 
 
 class Netlink:
-    """Route-netlink requests, a link-event monitor and an ethtool socket in one netns."""
+    """The netlink sockets of one netns: link requests and a link monitor on our own codec
+    (answered on the calling thread), traffic control on pyroute2's AsyncIPRoute (on the
+    device's NetlinkLoop), and an ethtool socket."""
 
-    def __init__(self, netns: str | None) -> None:
+    def __init__(self, netns: str | None, timeout_s: float) -> None:
         self.netns = netns
-        self._requests: Any = None
-        self._monitor: Any = None
+        self._timeout_s = timeout_s
+        self._requests: LinkRequests | None = None
+        self._monitor: LinkMonitor | None = None
+        self._tc: Any = None
         self.ethtool: socket.socket | None = None
 
-    async def open(self) -> None:
-        """Opens the sockets; raises OSError when the namespace cannot be entered."""
-        requests = _iproute(self.netns)
-        monitor = _iproute(self.netns)
+    def open(self) -> None:
+        """Opens the link sockets; raises OSError when the namespace cannot be entered."""
+        requests = LinkRequests(self.netns, self._timeout_s)
         try:
-            await monitor.bind(groups=RTMGRP_LINK)
+            self._monitor = LinkMonitor(self.netns)
             self.ethtool = open_socket(self.netns, socket.AF_INET, socket.SOCK_DGRAM)
         except BaseException:
             requests.close()
-            monitor.close()
+            self.close()
             raise
-        self._requests, self._monitor = requests, monitor
+        self._requests = requests
+
+    async def open_tc(self) -> None:
+        """Opens the traffic-control socket (on the loop that will use it)."""
+        self._tc = _iproute(self.netns)
 
     def close(self) -> None:
-        for sock in (self._requests, self._monitor):
+        for sock in (self._requests, self._monitor, self._tc, self.ethtool):
             if sock is not None:
                 sock.close()
-        if self.ethtool is not None:
-            self.ethtool.close()
-        self._requests = self._monitor = self.ethtool = None
+        self._requests = self._monitor = self._tc = self.ethtool = None
 
-    async def links(self) -> dict[str, Link]:
-        """Every netdev of the namespace, by name."""
-        found: dict[str, Link] = {}
-        async for message in await self._requests.link("dump"):
-            link = Link.from_message(message)
-            found[link.name] = link
-        return found
+    @property
+    def requests(self) -> LinkRequests:
+        if self._requests is None:
+            raise OSError(errno.EBADF, "the netlink sockets are closed")
+        return self._requests
 
-    async def link(self, index: int) -> Link | None:
-        """One netdev by index, or None when it no longer exists."""
-        try:
-            messages = await self._requests.link("get", index=index)
-        except NetlinkError as error:
-            if error.code == 19:  # ENODEV
-                return None
-            raise
-        for message in messages:
-            return Link.from_message(message)
-        return None
-
-    async def set_link(self, index: int, **attributes: Any) -> None:
-        """Sets link attributes (``mtu=``, ``state="up"|"down"``) in one request."""
-        await self._requests.link("set", index=index, **attributes)
-
-    async def add_macvlan(self, name: str, lower: int, tx_queue_len: int) -> int:
-        """Creates a bridge-mode macvlan on ``lower``; its index."""
-        await self._requests.link(
-            "add",
-            ifname=name,
-            kind="macvlan",
-            link=lower,
-            macvlan_mode="bridge",
-            txqlen=tx_queue_len,
-        )
-        for message in await self._requests.link("get", ifname=name):
-            return int(message["index"])
-        raise NetlinkError(19, f"{name} vanished after it was created")
-
-    async def delete_link(self, index: int) -> None:
-        await self._requests.link("del", index=index)
+    @property
+    def monitor(self) -> LinkMonitor:
+        if self._monitor is None:
+            raise OSError(errno.EBADF, "the netlink sockets are closed")
+        return self._monitor
 
     async def shape(self, index: int, peak_bps: int, guaranteed_bps: int) -> None:
         """Replaces the root qdisc with HTB: 1:1 at the peak rate, 1:10 (the default
         class) guaranteed ``guaranteed_bps`` and borrowing up to the peak."""
-        ipr = self._requests
+        ipr = self._tc
         try:
             await ipr.tc("del", index=index, parent=0xFFFFFFFF)
         except NetlinkError as error:
@@ -115,9 +92,12 @@ class Netlink:
             rate=f"{guaranteed_bps}bit", ceil=peak,
         )  # fmt: skip
 
-    async def qdisc_drops(self, index: int) -> int | None:
-        """Packets the root qdisc dropped (None when there is none to ask)."""
-        async for message in await self._requests.get_qdiscs(index=index):
+    async def qdisc_drops(self, indexes: list[int]) -> dict[int, int | None]:
+        """Packets the root qdisc of each netdev dropped (None when there is none to ask)."""
+        return {index: await self._root_drops(index) for index in indexes}
+
+    async def _root_drops(self, index: int) -> int | None:
+        async for message in await self._tc.get_qdiscs(index=index):
             if message.get("parent") != 0xFFFFFFFF:
                 continue
             stats = message.get("TCA_STATS2")
@@ -126,24 +106,9 @@ class Netlink:
                 return int(queue["drops"])
         return None
 
-    async def events(self) -> AsyncIterator[Link | int]:
-        """Link messages as they arrive: a Link for RTM_NEWLINK, its index for
-        RTM_DELLINK."""
-        while True:
-            async for message in self._monitor.get():
-                event = message.get("event")
-                if event == "RTM_NEWLINK":
-                    yield Link.from_message(message)
-                elif event == "RTM_DELLINK":
-                    yield int(message["index"])
-
 
 def _iproute(netns: str | None) -> Any:
     if netns is None:
         return AsyncIPRoute()
     sock = open_socket(netns, socket.AF_NETLINK, socket.SOCK_DGRAM)
     return AsyncIPRoute(fileno=sock.detach())
-
-
-def links_by_index(links: Mapping[str, Link]) -> dict[int, Link]:
-    return {link.index: link for link in links.values()}
