@@ -16,8 +16,8 @@ from __future__ import annotations
 import inspect
 import logging
 import threading
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from collections.abc import AsyncIterator, Callable
+from typing import Any, NoReturn
 
 import grpc
 
@@ -100,12 +100,10 @@ class DecodingInterceptor(WrappingInterceptor):
             response_serializer=serializer,
         )
 
-    def _decoder(
-        self, method: str, deserializer: Deserializer
-    ) -> Callable[[bytes, Any], Awaitable[Any]]:
+    def _decoder(self, method: str, deserializer: Deserializer) -> Decode:
         reclaimer = self._reclaimer
 
-        async def decode(raw: bytes, context: Any) -> Any:
+        def decode(raw: bytes, context: Any) -> Any:
             if reclaimer is not None and len(raw) >= reclaimer.threshold_bytes:
                 size = len(raw)
                 context.add_done_callback(lambda _call: reclaimer.after_request(size))
@@ -117,13 +115,20 @@ class DecodingInterceptor(WrappingInterceptor):
                     f"undecodable {method} request from {context.peer()} "
                     f"({len(raw)} bytes): {reason}"
                 )
-                await context.abort(
-                    grpc.StatusCode.INVALID_ARGUMENT,
-                    f"the request is not a valid protobuf message for {method}: {reason}",
-                )
-                raise AssertionError("abort() returns only by raising") from None
+                raise Undecodable(
+                    f"the request is not a valid protobuf message for {method}: {reason}"
+                ) from None
 
         return decode
+
+
+class Undecodable(Exception):
+    """A request that is not a valid message of its method (the call ends with
+    INVALID_ARGUMENT)."""
+
+    async def abort(self, context: Any) -> NoReturn:
+        await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(self))
+        raise AssertionError("abort() returns only by raising")
 
 
 def _reason(exc: Exception) -> str:
@@ -133,12 +138,16 @@ def _reason(exc: Exception) -> str:
 
 
 Behaviour = Callable[..., Any]
-Decode = Callable[[bytes, Any], Awaitable[Any]]
+Decode = Callable[[bytes, Any], Any]
+"""Decodes one request (raises Undecodable); no suspension point on the way."""
 
 
 def _unary_request(behaviour: Behaviour, decode: Decode) -> Callable[[bytes, Any], Any]:
     async def handle(raw: bytes, context: Any) -> Any:
-        request = await decode(raw, context)
+        try:
+            request = decode(raw, context)
+        except Undecodable as refused:
+            await refused.abort(context)
         del raw  # the request holds what the handler needs
         return await behaviour(request, context)
 
@@ -149,7 +158,10 @@ def _unary_request_stream(
     behaviour: Behaviour, decode: Decode
 ) -> Callable[[bytes, Any], AsyncIterator[Any]]:
     async def handle(raw: bytes, context: Any) -> AsyncIterator[Any]:
-        request = await decode(raw, context)
+        try:
+            request = decode(raw, context)
+        except Undecodable as refused:
+            await refused.abort(context)
         del raw
         async for response in _responses(behaviour(request, context)):
             yield response
@@ -160,7 +172,11 @@ def _unary_request_stream(
 def _decoded(requests: AsyncIterator[bytes], decode: Decode, context: Any) -> AsyncIterator[Any]:
     async def each() -> AsyncIterator[Any]:
         async for raw in requests:
-            yield await decode(raw, context)
+            try:
+                request = decode(raw, context)
+            except Undecodable as refused:
+                await refused.abort(context)
+            yield request
 
     return each()
 

@@ -56,6 +56,9 @@ QUERY_CACHE_BYTES = 4 * 1024 * 1024
 QUERY_CACHE_MAX_REQUEST = 16 * 1024
 """Requests larger than this are checked every time, never cached."""
 UPDATE_CACHE_SIZE = 1024
+ANSWER_CACHE_SIZE = 256
+"""Requests whose whole answer is kept for the running version it was made for (the
+bodies themselves are shared with the update cache)."""
 UPDATE_CACHE_BYTES = 32 * 1024 * 1024
 """Encoded updates (and their request keys) kept at most (larger answers are not cached)."""
 
@@ -125,6 +128,12 @@ class GetHandler:
         self._bodies: Lru[tuple[bytes, int, Any, int], tuple[Any, bytes]] = Lru(
             UPDATE_CACHE_SIZE, budget=UPDATE_CACHE_BYTES
         )
+        # (request, view) -> (the running version and tree answered, the bodies): a request
+        # repeated while nothing was committed needs no look-up at all (no reference to
+        # the tree is kept)
+        self._answers: Lru[tuple[bytes, Any], tuple[tuple[int, int], list[bytes]]] = Lru(
+            ANSWER_CACHE_SIZE
+        )
 
     @property
     def cached_request_bytes(self) -> int:
@@ -186,18 +195,39 @@ class GetHandler:
             bodies.append(body)
         return _response(bodies, timestamp_ns(self._clock))
 
+    def repeated_response(self, request: Any, view: View = FULL_VIEW) -> bytes | None:
+        """The answer to a request answered before, through ``view``, from the running
+        version there is now, stamped now; None otherwise (prepare the request)."""
+        if request.ByteSize() > QUERY_CACHE_MAX_REQUEST:
+            return None
+        key = (request.SerializeToString(deterministic=True), getattr(view, "signature", None))
+        known = self._answers.get(key)
+        if known is None:
+            return None
+        running = self._running.running
+        if known[0] != (running.version, id(running.tree)):
+            return None
+        return _response(known[1], timestamp_ns(self._clock))
+
     def cached_response(self, query: GetQuery, view: View = FULL_VIEW) -> bytes | None:
         """The serialized GetResponse when every path's answer is already encoded for
         the running version (cheap enough for the event loop); None otherwise."""
         if query.needs_state:
             return None
         running = self._running.running
+        key = (query.key, getattr(view, "signature", None)) if query.key is not None else None
+        known = self._answers.get(key) if key is not None else None
+        answered = (running.version, id(running.tree))
+        if known is not None and known[0] == answered:
+            return _response(known[1], timestamp_ns(self._clock))
         bodies = []
         for index in range(len(query.queries)):
             body = self._body(query, index, running, view, cached_only=True)
             if body is None:
                 return None
             bodies.append(body)
+        if key is not None:
+            self._answers.put(key, (answered, bodies))
         return _response(bodies, timestamp_ns(self._clock))
 
     def _body(

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Callable, Iterable
-from typing import Any, Protocol
+from typing import Any, NoReturn, Protocol
 
 import grpc
 
@@ -92,10 +92,17 @@ class GnmiServicer(gnmi_pb2_grpc.gNMIServicer):  # type: ignore[misc]
         return self._capabilities
 
     async def Get(self, request: Any, context: Any) -> Any:  # noqa: N802
-        user = await self._reader(GET, context)
+        user = self._user()
         try:
-            query = self._get.prepare(request)
+            check_read(user)  # a check, not a suspension point: Get answers on the loop
+        except GnmiError as err:
+            await self._refuse_reader(GET, user, context, err)
+        try:
             view = self._access.of(user)
+            response = self._get.repeated_response(request, view)
+            if response is not None:
+                return response
+            query = self._get.prepare(request)
             response = self._get.cached_response(query, view)
             if response is None:
                 # serialized in the worker too: a large answer would hold the event loop
@@ -182,9 +189,13 @@ class GnmiServicer(gnmi_pb2_grpc.gNMIServicer):  # type: ignore[misc]
         try:
             check_read(user)
         except GnmiError as err:
-            self._record(rpc, Outcome.DENIED, user, context, err.message, code=err.code)
-            await self._abort(context, err)
+            await self._refuse_reader(rpc, user, context, err)
         return user
+
+    async def _refuse_reader(self, rpc: str, user: User, context: Any, err: GnmiError) -> NoReturn:
+        self._record(rpc, Outcome.DENIED, user, context, err.message, code=err.code)
+        await self._abort(context, err)
+        raise AssertionError("abort() returns only by raising")  # pragma: no cover
 
     def _record(
         self,

@@ -35,7 +35,7 @@ from agent.security.errors import (
     AuthenticationError,
     UserDatabaseError,
 )
-from agent.security.password_login import password_login
+from agent.security.password_login import cached_login, password_login
 from agent.security.throttle import LoginThrottle
 from agent.security.users import User
 
@@ -74,7 +74,35 @@ class AuthInterceptor(WrappingInterceptor):
     def wrap(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
         if method in self._exempt:
             return handler
-        return _wrap_handler(handler, lambda context: self._admit(method, context))
+        return _wrap_handler(
+            handler,
+            lambda context: self._admitted_now(context),
+            lambda context: self._admit(method, context),
+        )
+
+    def _admitted_now(self, context: Any) -> bool:
+        """Admits a call whose password was verified recently, without a suspension
+        point (True); False leaves the call to ``_admit``, which decides (and refuses)."""
+        try:
+            credentials = extract_credentials(
+                tuple(context.invocation_metadata() or ()),
+                peer_certificate(context.auth_context()),
+            )
+            if not isinstance(credentials, PasswordCredentials):
+                return False
+            user = cached_login(
+                self._authenticator,
+                self._throttle,
+                peer_host(context.peer()),
+                credentials.username,
+                credentials.password,
+            )
+        except (AuthenticationError, UserDatabaseError):
+            return False
+        if user is None:
+            return False
+        self._user.set(user)
+        return True
 
     async def _admit(self, method: str, context: Any) -> None:
         """Authenticates the call or aborts it; remembers the user for the handler."""
@@ -128,30 +156,39 @@ class AuthInterceptor(WrappingInterceptor):
             )
 
 
+AdmitNow = Callable[[Any], bool]
+Admit = Callable[[Any], Awaitable[None]]
+
+
 def _wrap_handler(
-    handler: grpc.RpcMethodHandler, admit: Callable[[Any], Awaitable[None]]
+    handler: grpc.RpcMethodHandler, admitted_now: AdmitNow, admit: Admit
 ) -> grpc.RpcMethodHandler:
-    """The same handler with ``admit(context)`` run before its behaviour."""
+    """The same handler admitting each call before its behaviour: ``admitted_now(context)``
+    first, ``admit(context)`` (which may wait, and aborts a refused call) when it says no."""
     return rewrap_handler(
-        handler, lambda b: _single_response(b, admit), lambda b: _response_stream(b, admit)
+        handler,
+        lambda b: _single_response(b, admitted_now, admit),
+        lambda b: _response_stream(b, admitted_now, admit),
     )
 
 
 def _single_response(
-    behaviour: Behaviour, admit: Callable[[Any], Awaitable[None]]
+    behaviour: Behaviour, admitted_now: AdmitNow, admit: Admit
 ) -> Callable[[Any, Any], Awaitable[Any]]:
     async def guarded(request: Any, context: Any) -> Any:
-        await admit(context)
+        if not admitted_now(context):
+            await admit(context)
         return await behaviour(request, context)
 
     return guarded
 
 
 def _response_stream(
-    behaviour: Behaviour, admit: Callable[[Any], Awaitable[None]]
+    behaviour: Behaviour, admitted_now: AdmitNow, admit: Admit
 ) -> Callable[[Any, Any], AsyncIterator[Any]]:
     async def guarded(request: Any, context: Any) -> AsyncIterator[Any]:
-        await admit(context)
+        if not admitted_now(context):
+            await admit(context)
         result = behaviour(request, context)
         if inspect.isasyncgen(result):
             async for response in result:

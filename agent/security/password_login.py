@@ -21,6 +21,24 @@ GUESSES: Final = frozenset({AuthFailure.BAD_PASSWORD, AuthFailure.UNKNOWN_USER})
 _BUSY_RETRY_S: Final = 0.01  # how often a login looks whether the peer's checks have ended
 
 
+def cached_login(
+    authenticator: Authenticator,
+    throttle: LoginThrottle | None,
+    host: str,
+    name: str,
+    password: str,
+) -> User | None:
+    """The user when this name/password pair was verified recently and the throttle
+    lets the login through (counted as a success); None when only ``password_login``
+    can tell. Never waits and never runs scrypt: callers on the event loop try it first."""
+    if throttle is not None and throttle.refusal(host, name) is not None:
+        return None  # password_login raises the refusal
+    user = authenticator.cached_user(name, password)
+    if user is not None and throttle is not None:
+        throttle.succeeded(host, name)
+    return user
+
+
 async def password_login(
     authenticator: Authenticator,
     throttle: LoginThrottle | None,

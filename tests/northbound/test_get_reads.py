@@ -114,3 +114,40 @@ def test_limit_depth() -> None:
         "list": [{"k": 1}],
         "box": {"leaf": 1},
     }
+
+
+def test_a_repeated_request_is_answered_again_only_for_the_version_it_was_made_for(
+    engine: SchemaEngine, site: dict[str, Any]
+) -> None:
+    tree = engine.normalise(site)
+    running = SimpleNamespace(running=SimpleNamespace(tree=tree, version=1))
+    clock = FakeClock()
+    handler = GetHandler(
+        running, DataView(TreeOps(engine.nav)), CachedSchema(engine), RecordingState([]), clock,
+        engine.modules,
+    )  # fmt: skip
+    port = tree["edge-ports:ports"]["port"][0]["name"]
+    request = gnmi_pb2.GetRequest(path=[path(f"/ports/port[name={port}]/config/mtu")], type=1)
+    assert handler.repeated_response(request) is None  # never answered
+    first = handler.cached_response(handler.prepare(request))
+    assert first is None  # not encoded yet: the worker answers it
+    handler.respond(handler.prepare(request))
+    answered = handler.cached_response(handler.prepare(request))
+    assert answered is not None
+    clock.advance(5)
+    again = handler.repeated_response(request)
+    assert again is not None
+    stamps = [
+        gnmi_pb2.GetResponse.FromString(r).notification[0].timestamp for r in (answered, again)
+    ]
+    assert stamps[1] > stamps[0]  # the same answer, stamped when it is given
+    # a commit makes a new running tree: the answer is made again from it
+    changed = TreeOps(engine.nav).update(
+        tree, DataPath.parse(f"/ports/port[name={port}]/config/mtu"), 1600
+    )
+    running.running = SimpleNamespace(tree=changed, version=2)
+    assert handler.repeated_response(request) is None
+    handler.respond(handler.prepare(request))
+    fresh = handler.cached_response(handler.prepare(request))
+    assert fresh is not None and b"1600" in fresh
+    assert b"1600" in (handler.repeated_response(request) or b"")
