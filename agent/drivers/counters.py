@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
+# Readings are values that nothing changes once made; they are not frozen dataclasses
+# because a frozen __init__ sets each field through object.__setattr__ (1.2 us for a
+# port's thirteen against 0.2 us), about 1 ms of every 1,024-port sample.
 
-@dataclass(frozen=True, slots=True)
+
+@dataclass(slots=True)
 class PortCounters:
     """The twelve interface counters of one port, read at ``timestamp_ns``; None for a
     counter the hardware does not keep (it is absent from the state, never a made-up 0)."""
@@ -30,7 +34,7 @@ class PortCounters:
         return _yang_items(self, PORT_COUNTER_FIELDS)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class SliceCounters:
     """A slice's counters on one device; ``drops`` counts packets above its peak rate."""
 
