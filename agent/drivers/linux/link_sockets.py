@@ -70,23 +70,21 @@ class LinkRequests:
 
     def link(self, index: int) -> Link | None:
         """One netdev by index, or None when it does not exist."""
+        return self._one(lambda seq: rtnl.get_link(seq, index))
+
+    def index(self, name: str) -> int | None:
+        """The index of netdev ``name``, or None."""
+        found = self._one(lambda seq: rtnl.get_link_by_name(seq, name))
+        return found.index if found is not None else None
+
+    def _one(self, build: Callable[[int], bytes]) -> Link | None:
         try:
-            found = self._ask(lambda seq: rtnl.get_link(seq, index), _link)
+            found = self._ask(build, _link)
         except rtnl.KernelRefused as error:
             if error.errno == errno.ENODEV:
                 return None
             raise
         return found[0] if found else None
-
-    def index(self, name: str) -> int | None:
-        """The index of netdev ``name``, or None."""
-        try:
-            found = self._ask(lambda seq: rtnl.get_link_by_name(seq, name), _link)
-        except rtnl.KernelRefused as error:
-            if error.errno == errno.ENODEV:
-                return None
-            raise
-        return found[0].index if found else None
 
     def set_link(self, index: int, *, mtu: int | None = None, up: bool | None = None) -> None:
         """Sets the MTU and/or the admin state of a netdev in one request."""
