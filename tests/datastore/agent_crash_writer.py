@@ -1,8 +1,9 @@
 """Runs the real datastore and commits in a loop until killed (for the agent crash test).
 
 Usage: python -m tests.datastore.agent_crash_writer STATE_DIR
-Commit to version v sets tor-tf1/1's mtu to 1514 + v; prints "loaded V", then
-"commit V" before and "done V" after each commit.
+Commit to version v sets tor-tf1/1's mtu to 1514 + v % 7000 (consecutive versions always
+differ, and thousands of commits a second over several kills stay inside the port's MTU
+range); prints "loaded V", then "commit V" before and "done V" after each commit.
 """
 
 from __future__ import annotations
@@ -22,8 +23,11 @@ from tests.datastore.harness import default_site
 LEAF = "/ports/port[name=tor-tf1/1]/config/mtu"
 
 
+MTU_SPAN = 7000  # 1514..8513: inside every chip's range
+
+
 def mtu_for(version: int) -> int:
-    return 1514 + version
+    return 1514 + version % MTU_SPAN
 
 
 def main(state_dir: str) -> int:
