@@ -40,9 +40,9 @@ class LinkWatcher:
         poller.register(self._fd, select.POLLIN)
         poller.register(self._wake_read, select.POLLIN)
         while True:
-            ready = {fd for fd, _ in poller.poll()}
-            if self._wake_read in ready:
-                return
+            ready = dict(poller.poll())
+            if self._wake_read in ready or ready.get(self._fd, 0) & select.POLLNVAL:
+                return  # stopped, or the socket is gone
             if ready:
                 try:
                     self._drain()
