@@ -216,63 +216,59 @@ def error_of(message: Message) -> KernelRefused | None:
     return KernelRefused(-code, detail)
 
 
+_LINK_ATTRIBUTES = frozenset(
+    {
+        IFLA_IFNAME, IFLA_MTU, IFLA_LINK, IFLA_TXQLEN, IFLA_OPERSTATE, IFLA_LINKINFO,
+        IFLA_NUM_VF, IFLA_STATS64, IFLA_CARRIER, IFLA_MIN_MTU, IFLA_MAX_MTU,
+        IFLA_PARENT_DEV_NAME, IFLA_PARENT_DEV_BUS_NAME,
+    }
+)  # fmt: skip
+"""The attributes ``link_of`` reads; every other one is skipped unread."""
+
+
 def link_of(payload: memoryview) -> Link:
     """An RTM_NEWLINK payload as a Link."""
     if len(payload) < _IFINFO.size:
         raise MalformedMessage(f"a link message of {len(payload)} bytes")
     _, _, index, flags, _ = _IFINFO.unpack_from(payload)
-    name = kind = bus = dev = None
-    mtu = txqlen = carrier = 0
-    operstate = "UNKNOWN"
-    min_mtu = max_mtu = lower = vfs = None
-    stats: MappingProxyType[str, int] | None = None
-    for attr, value in attributes(payload, _IFINFO.size):
-        if attr == IFLA_IFNAME:
-            name = _text(value)
-        elif attr == IFLA_MTU:
-            mtu = _u32(value)
-        elif attr == IFLA_STATS64:
-            stats = _stats64(value)
-        elif attr == IFLA_OPERSTATE:
-            state = value[0] if len(value) else 0
-            operstate = OPERSTATES[state] if state < len(OPERSTATES) else "UNKNOWN"
-        elif attr == IFLA_CARRIER:
-            carrier = value[0] if len(value) else 0
-        elif attr == IFLA_TXQLEN:
-            txqlen = _u32(value)
-        elif attr == IFLA_MIN_MTU:
-            min_mtu = _u32(value) or None
-        elif attr == IFLA_MAX_MTU:
-            max_mtu = _u32(value) or None
-        elif attr == IFLA_LINK:
-            lower = _u32(value) or None
-        elif attr == IFLA_LINKINFO:
-            kind = _kind(value)
-        elif attr == IFLA_NUM_VF:
-            vfs = _u32(value)
-        elif attr == IFLA_PARENT_DEV_NAME:
-            dev = _text(value)
-        elif attr == IFLA_PARENT_DEV_BUS_NAME:
-            bus = _text(value)
+    found = {a: v for a, v in attributes(payload, _IFINFO.size) if a in _LINK_ATTRIBUTES}
+    name = found.get(IFLA_IFNAME)
     if name is None:
         raise MalformedMessage(f"link {index} without IFLA_IFNAME")
+    info, stats = found.get(IFLA_LINKINFO), found.get(IFLA_STATS64)
+    state = _byte(found, IFLA_OPERSTATE)
     return Link(
         index=index,
-        name=name,
-        kind=kind,
-        mtu=mtu,
-        min_mtu=min_mtu,
-        max_mtu=max_mtu,
+        name=_text(name),
+        kind=_kind(info) if info is not None else None,
+        mtu=_number(found, IFLA_MTU) or 0,
+        min_mtu=_number(found, IFLA_MIN_MTU) or None,  # 0: the kernel's "no limit"
+        max_mtu=_number(found, IFLA_MAX_MTU) or None,
         admin_up=bool(flags & IFF_UP),
-        carrier=bool(carrier),
-        operstate=operstate,
-        lower=lower,
-        parent_bus=bus,
-        parent_dev=dev,
-        num_vfs=vfs,
-        tx_queue_len=txqlen,
-        stats=stats if stats is not None else MappingProxyType({}),
+        carrier=bool(_byte(found, IFLA_CARRIER)),
+        operstate=OPERSTATES[state] if state < len(OPERSTATES) else "UNKNOWN",
+        lower=_number(found, IFLA_LINK) or None,
+        parent_bus=_string(found, IFLA_PARENT_DEV_BUS_NAME),
+        parent_dev=_string(found, IFLA_PARENT_DEV_NAME),
+        num_vfs=_number(found, IFLA_NUM_VF),
+        tx_queue_len=_number(found, IFLA_TXQLEN) or 0,
+        stats=_stats64(stats) if stats is not None else MappingProxyType({}),
     )
+
+
+def _number(found: dict[int, memoryview], attr: int) -> int | None:
+    value = found.get(attr)
+    return _u32(value) if value is not None else None
+
+
+def _byte(found: dict[int, memoryview], attr: int) -> int:
+    value = found.get(attr)
+    return value[0] if value is not None and len(value) else 0
+
+
+def _string(found: dict[int, memoryview], attr: int) -> str | None:
+    value = found.get(attr)
+    return _text(value) if value is not None else None
 
 
 def index_of(payload: memoryview) -> int:
