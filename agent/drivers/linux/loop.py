@@ -61,10 +61,6 @@ class NetlinkLoop:
             future.cancel()
             raise TimeoutError(f"no answer within {timeout} s") from None
 
-    def spawn(self, coroutine: Coroutine[Any, Any, None]) -> concurrent.futures.Future[None]:
-        """Starts ``coroutine`` as a task on the loop without waiting for it."""
-        return asyncio.run_coroutine_threadsafe(coroutine, self._loop)
-
     def stop(self) -> None:
         """Cancels what still runs, stops the loop and joins its thread. Idempotent."""
         if self._stopped:
