@@ -195,20 +195,6 @@ class GetHandler:
             bodies.append(body)
         return _response(bodies, timestamp_ns(self._clock))
 
-    def repeated_response(self, request: Any, view: View = FULL_VIEW) -> bytes | None:
-        """The answer to a request answered before, through ``view``, from the running
-        version there is now, stamped now; None otherwise (prepare the request)."""
-        if request.ByteSize() > QUERY_CACHE_MAX_REQUEST:
-            return None
-        key = (request.SerializeToString(deterministic=True), getattr(view, "signature", None))
-        known = self._answers.get(key)
-        if known is None:
-            return None
-        running = self._running.running
-        if known[0] != (running.version, id(running.tree)):
-            return None
-        return _response(known[1], timestamp_ns(self._clock))
-
     def cached_response(self, query: GetQuery, view: View = FULL_VIEW) -> bytes | None:
         """The serialized GetResponse when every path's answer is already encoded for
         the running version (cheap enough for the event loop); None otherwise."""

@@ -98,11 +98,8 @@ class GnmiServicer(gnmi_pb2_grpc.gNMIServicer):  # type: ignore[misc]
         except GnmiError as err:
             await self._refuse_reader(GET, user, context, err)
         try:
-            view = self._access.of(user)
-            response = self._get.repeated_response(request, view)
-            if response is not None:
-                return response
             query = self._get.prepare(request)
+            view = self._access.of(user)
             response = self._get.cached_response(query, view)
             if response is None:
                 # serialized in the worker too: a large answer would hold the event loop
