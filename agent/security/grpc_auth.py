@@ -84,10 +84,7 @@ class AuthInterceptor(WrappingInterceptor):
         """Admits a call whose password was verified recently, without a suspension
         point (True); False leaves the call to ``_admit``, which decides (and refuses)."""
         try:
-            credentials = extract_credentials(
-                tuple(context.invocation_metadata() or ()),
-                peer_certificate(context.auth_context()),
-            )
+            credentials = _credentials(context)
             if not isinstance(credentials, PasswordCredentials):
                 return False
             user = cached_login(
@@ -106,9 +103,8 @@ class AuthInterceptor(WrappingInterceptor):
 
     async def _admit(self, method: str, context: Any) -> None:
         """Authenticates the call or aborts it; remembers the user for the handler."""
-        metadata = tuple(context.invocation_metadata() or ())
         try:
-            credentials = extract_credentials(metadata, peer_certificate(context.auth_context()))
+            credentials = _credentials(context)
             if isinstance(credentials, PasswordCredentials):
                 user = await self._password_login(credentials, context.peer())
             else:
@@ -154,6 +150,12 @@ class AuthInterceptor(WrappingInterceptor):
             self._audit.record(
                 method, outcome, user=username, peer=context.peer(), code=code, message=message
             )
+
+
+def _credentials(context: Any) -> Credentials:
+    """What the call presents: its metadata and its client certificate, if any."""
+    metadata = tuple(context.invocation_metadata() or ())
+    return extract_credentials(metadata, peer_certificate(context.auth_context()))
 
 
 AdmitNow = Callable[[Any], bool]

@@ -31,12 +31,10 @@ def cached_login(
     """The user when this name/password pair was verified recently and the throttle
     lets the login through (counted as a success); None when only ``password_login``
     can tell. Never waits and never runs scrypt: callers on the event loop try it first."""
-    if throttle is not None and throttle.refusal(host, name) is not None:
+    try:
+        return _recently_verified(authenticator, throttle, host, name, password)
+    except LoginThrottledError:
         return None  # password_login raises the refusal
-    user = authenticator.cached_user(name, password)
-    if user is not None and throttle is not None:
-        throttle.succeeded(host, name)
-    return user
 
 
 async def password_login(
@@ -48,19 +46,12 @@ async def password_login(
 ) -> User:
     """The user ``password`` proves, from a client on ``host`` (its address without the
     port); raises AuthenticationError (LoginThrottledError when throttled)."""
-    if throttle is None:
-        user = authenticator.cached_user(name, password)
-        if user is not None:
-            return user
-        return await asyncio.to_thread(authenticator.authenticate, name, password)
     while True:
-        refusal = throttle.refusal(host, name)
-        if refusal is not None:
-            raise LoginThrottledError(refusal.message, refusal.retry_after_s, username=name)
-        user = authenticator.cached_user(name, password)
+        user = _recently_verified(authenticator, throttle, host, name, password)
         if user is not None:
-            throttle.succeeded(host, name)
             return user
+        if throttle is None:
+            return await asyncio.to_thread(authenticator.authenticate, name, password)
         if throttle.start(host):
             try:
                 return await asyncio.to_thread(
@@ -72,6 +63,25 @@ async def password_login(
                 throttle.finish(host)
         # As many checks in progress as the peer has failures left: wait for one.
         await asyncio.sleep(_BUSY_RETRY_S)
+
+
+def _recently_verified(
+    authenticator: Authenticator,
+    throttle: LoginThrottle | None,
+    host: str,
+    name: str,
+    password: str,
+) -> User | None:
+    """The throttle asked first (raises LoginThrottledError), then the cache of
+    verified pairs (a hit counts as a success)."""
+    if throttle is not None:
+        refusal = throttle.refusal(host, name)
+        if refusal is not None:
+            raise LoginThrottledError(refusal.message, refusal.retry_after_s, username=name)
+    user = authenticator.cached_user(name, password)
+    if user is not None and throttle is not None:
+        throttle.succeeded(host, name)
+    return user
 
 
 def _verify_counted(
