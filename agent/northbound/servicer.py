@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Callable, Iterable
-from typing import Any, NoReturn, Protocol
+from typing import Any, Protocol
 
 import grpc
 
@@ -93,10 +93,9 @@ class GnmiServicer(gnmi_pb2_grpc.gNMIServicer):  # type: ignore[misc]
 
     async def Get(self, request: Any, context: Any) -> Any:  # noqa: N802
         user = self._user()
-        try:
-            check_read(user)  # a check, not a suspension point: Get answers on the loop
-        except GnmiError as err:
-            await self._refuse_reader(GET, user, context, err)
+        refusal = self._read_refusal(GET, user, context)  # no suspension point on the way
+        if refusal is not None:
+            await self._abort(context, refusal)
         try:
             query = self._get.prepare(request)
             view = self._access.of(user)
@@ -155,7 +154,10 @@ class GnmiServicer(gnmi_pb2_grpc.gNMIServicer):  # type: ignore[misc]
     ) -> None:
         """Responses are written by the handler (``context.write``): a coroutine, not a
         generator, so the interceptors add nothing per message."""
-        user = await self._reader(SUBSCRIBE, context)
+        user = self._user()
+        refusal = self._read_refusal(SUBSCRIBE, user, context)
+        if refusal is not None:
+            await self._abort(context, refusal)
         if self._subscribe is None:
             await self._abort(
                 context, GnmiError.unimplemented("Subscribe is not available on this agent")
@@ -179,20 +181,14 @@ class GnmiServicer(gnmi_pb2_grpc.gNMIServicer):  # type: ignore[misc]
         except WorkCancelled as err:
             raise cancelled_error(err) from None
 
-    async def _reader(self, rpc: str, context: Any) -> User:
-        """The caller, when its role may read; otherwise the refusal is audited and the
-        call ends."""
-        user = self._user()
+    def _read_refusal(self, rpc: str, user: User, context: Any) -> GnmiError | None:
+        """Why ``user``'s role may not read (the refusal audited), or None."""
         try:
             check_read(user)
         except GnmiError as err:
-            await self._refuse_reader(rpc, user, context, err)
-        return user
-
-    async def _refuse_reader(self, rpc: str, user: User, context: Any, err: GnmiError) -> NoReturn:
-        self._record(rpc, Outcome.DENIED, user, context, err.message, code=err.code)
-        await self._abort(context, err)
-        raise AssertionError("abort() returns only by raising")  # pragma: no cover
+            self._record(rpc, Outcome.DENIED, user, context, err.message, code=err.code)
+            return err
+        return None
 
     def _record(
         self,
