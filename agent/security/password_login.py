@@ -28,13 +28,18 @@ def cached_login(
     name: str,
     password: str,
 ) -> User | None:
-    """The user when this name/password pair was verified recently and the throttle
-    lets the login through (counted as a success); None when only ``password_login``
-    can tell. Never waits and never runs scrypt: callers on the event loop try it first."""
-    try:
-        return _recently_verified(authenticator, throttle, host, name, password)
-    except LoginThrottledError:
-        return None  # password_login raises the refusal
+    """The user when this name/password pair was verified recently (counted as a
+    success with the throttle); None when only ``password_login`` can tell; raises
+    LoginThrottledError when the throttle refuses. Never waits and never runs scrypt:
+    callers on the event loop try it first."""
+    if throttle is not None:
+        refusal = throttle.refusal(host, name)
+        if refusal is not None:
+            raise LoginThrottledError(refusal.message, refusal.retry_after_s, username=name)
+    user = authenticator.cached_user(name, password)
+    if user is not None and throttle is not None:
+        throttle.succeeded(host, name)
+    return user
 
 
 async def password_login(
@@ -47,7 +52,7 @@ async def password_login(
     """The user ``password`` proves, from a client on ``host`` (its address without the
     port); raises AuthenticationError (LoginThrottledError when throttled)."""
     while True:
-        user = _recently_verified(authenticator, throttle, host, name, password)
+        user = cached_login(authenticator, throttle, host, name, password)
         if user is not None:
             return user
         if throttle is None:
@@ -63,25 +68,6 @@ async def password_login(
                 throttle.finish(host)
         # As many checks in progress as the peer has failures left: wait for one.
         await asyncio.sleep(_BUSY_RETRY_S)
-
-
-def _recently_verified(
-    authenticator: Authenticator,
-    throttle: LoginThrottle | None,
-    host: str,
-    name: str,
-    password: str,
-) -> User | None:
-    """The throttle asked first (raises LoginThrottledError), then the cache of
-    verified pairs (a hit counts as a success)."""
-    if throttle is not None:
-        refusal = throttle.refusal(host, name)
-        if refusal is not None:
-            raise LoginThrottledError(refusal.message, refusal.retry_after_s, username=name)
-    user = authenticator.cached_user(name, password)
-    if user is not None and throttle is not None:
-        throttle.succeeded(host, name)
-    return user
 
 
 def _verify_counted(
