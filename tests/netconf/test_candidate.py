@@ -8,6 +8,7 @@ from typing import Any
 from lxml import etree
 
 from agent.northbound.netconf.contracts import NS_BASE
+from agent.northbound.netconf.write_support import INLINE_EDIT_MAX_ELEMENTS, is_small
 from tests.netconf.test_writes_harness import (
     NS_PORTS,
     NS_SLICES,
@@ -223,3 +224,40 @@ def test_the_candidate_capabilities_are_announced() -> None:
     assert "urn:ietf:params:netconf:capability:validate:1.1" in WRITE_CAPABILITIES
     assert "urn:ietf:params:netconf:capability:writable-running:1.0" in WRITE_CAPABILITIES
     assert NS_BASE
+
+
+def _all_ports_config(harness: WritesHarness, mtu: str) -> str:
+    names = [entry["name"] for entry in harness.datastore.running.tree["edge-ports:ports"]["port"]]
+    ports = "".join(
+        f"<port><name>{name}</name><config><mtu>{mtu}</mtu></config></port>" for name in names
+    )
+    return f'<ports xmlns="{NS_PORTS}">{ports}</ports>'
+
+
+def test_a_large_edit_stages_what_small_edits_stage(harness: WritesHarness) -> None:
+    """A <config> past the inline limit is staged in a worker, a small one on the event
+    loop: the candidate they make is the same, and so is a refusal."""
+    body = _all_ports_config(harness, "1600")
+    assert not is_small(etree.fromstring(f'<config xmlns="{NS_BASE}">{body}</config>'))
+    harness.call(edit(body, "candidate"))
+    large = harness.core.candidate.tree
+    harness.call("<discard-changes/>")
+    for entry in harness.datastore.running.tree["edge-ports:ports"]["port"]:
+        small = mtu_config(1600, entry["name"])
+        assert is_small(etree.fromstring(f'<config xmlns="{NS_BASE}">{small}</config>'))
+        harness.call(edit(small, "candidate"))
+    assert harness.core.candidate.tree == large
+    harness.call("<discard-changes/>")
+    refused_large = harness.error(edit(_all_ports_config(harness, "many"), "candidate"))
+    refused_small = harness.error(edit(mtu_config("many", PORT), "candidate"))  # type: ignore[arg-type]
+    assert (refused_large.tag, refused_large.path) == (refused_small.tag, refused_small.path)
+    assert refused_large.tag == "invalid-value" and not harness.core.candidate.changed
+
+
+def test_is_small_counts_elements_up_to_the_limit() -> None:
+    def config(elements: int) -> Any:
+        inner = "".join("<a/>" for _ in range(elements - 1))
+        return etree.fromstring(f"<config>{inner}</config>")
+
+    assert is_small(config(INLINE_EDIT_MAX_ELEMENTS))
+    assert not is_small(config(INLINE_EDIT_MAX_ELEMENTS + 1))

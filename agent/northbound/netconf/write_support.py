@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
+from itertools import islice
 from types import MappingProxyType
 from typing import Final
 
@@ -33,6 +34,18 @@ RUNNING: Final = "running"
 CANDIDATE: Final = "candidate"
 CONFIG: Final = "config"
 URL: Final = "url"
+
+
+INLINE_EDIT_MAX_ELEMENTS: Final = 64
+"""An edit whose ``<config>`` holds at most this many elements is staged on the event
+loop: cheaper than the hop to a worker thread and back (as gNMI plans small Sets)."""
+
+
+def is_small(config: Element) -> bool:
+    """Whether ``config`` holds at most INLINE_EDIT_MAX_ELEMENTS elements (counting stops
+    past the limit)."""
+    counted = sum(1 for _ in islice(config.iter(), INLINE_EDIT_MAX_ELEMENTS + 1))
+    return counted <= INLINE_EDIT_MAX_ELEMENTS
 
 
 def base(name: str) -> str:

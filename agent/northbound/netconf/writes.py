@@ -26,6 +26,7 @@ evaluated in its view and change only its slices, of running or of the candidate
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Sequence
 from typing import Any, Final
@@ -55,6 +56,7 @@ from agent.northbound.netconf.write_support import (
     choice,
     code_of,
     datastore_of,
+    is_small,
     operation_element,
     params,
     path_text,
@@ -163,7 +165,7 @@ class NetconfWrites:
         if target == RUNNING:
             await self._edit_running(context, nodes, default, test == "test-only", every)
         else:
-            await self._edit_candidate(context, nodes, default, test, every)
+            await self._edit_candidate(context, nodes, default, test, every, is_small(config))
 
     async def _edit_running(
         self,
@@ -200,7 +202,9 @@ class NetconfWrites:
         default: DefaultOperation,
         test: str,
         every_error: bool,
+        small: bool,
     ) -> None:
+        """Stages the edit on the candidate; ``small`` ones on the event loop."""
         self._admit_rate(context, "edit-config")
         views: list[EditConfigView] = []
         core = self._core
@@ -213,14 +217,15 @@ class NetconfWrites:
         operations = _audit_operations(nodes, default)
         async with core.candidate.mutex:
             self._check_candidate_lock(context, "edit-config")
+            stage = functools.partial(
+                edit_candidate,
+                core.candidate.tree,
+                self._ops,
+                lambda tree: core.access.over(context.user, tree),
+                site_edits,
+            )
             try:
-                after = await asyncio.to_thread(
-                    edit_candidate,
-                    core.candidate.tree,
-                    self._ops,
-                    lambda tree: core.access.over(context.user, tree),
-                    site_edits,
-                )
+                after = stage() if small else await asyncio.to_thread(stage)
             except DatastoreError as err:
                 refused = views[-1].refused if views else None
                 failure = write_error(err, "edit-config", self._codec, nodes, refused)
